@@ -1,0 +1,278 @@
+package railyard
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Kind implements Command.
+func (*CreateRelease) Kind() string { return KindReleaseCreate }
+
+// release returns the release the command describes (version may be 0).
+func (cr *CreateRelease) release() *Release {
+	r := &Release{
+		Application: cr.Application, Version: cr.Version, Manifests: cr.Manifests, Team: cr.Team,
+		SourceCommitID: cr.SourceCommitID, SourceAuthor: cr.SourceAuthor, SourceMessage: cr.SourceMessage,
+		SourceBranch: cr.SourceBranch, DisplayVersion: cr.DisplayVersion, CILink: cr.CILink, Undeploy: cr.Undeploy,
+	}
+	r.Environments = sortedKeys(cr.Manifests)
+	return r
+}
+
+// Validate implements Command.
+func (cr *CreateRelease) Validate() error {
+	return cr.release().Validate(cr.maxManifestBytes)
+}
+
+func (cr *CreateRelease) apply(ctx context.Context, c *commandContext) (*Result, error) {
+	rel := cr.release()
+	envs, err := c.environments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range rel.Environments {
+		if _, ok := envs[name]; !ok {
+			return nil, Errorf(EINVALID, "manifests[%s]: environment %q does not exist; create it first or leave out its manifest", name, name).WithField("manifests[" + name + "]")
+		}
+	}
+	if rel.Version == 0 {
+		max, err := c.tx.MaxReleaseVersion(ctx, rel.Application)
+		if err != nil {
+			return nil, err
+		}
+		rel.Version = max + 1
+	} else {
+		existing, err := c.tx.FindRelease(ctx, rel.Application, rel.Version, true)
+		switch {
+		case err == nil:
+			return cr.republish(rel, existing)
+		case ErrorCode(err) != ENOTFOUND:
+			return nil, err
+		}
+	}
+	app, err := c.ensureApplication(ctx, rel.Application, rel.Team)
+	if err != nil {
+		return nil, err
+	}
+	rel.CreatedAt = c.now
+	if err := c.tx.CreateRelease(ctx, rel); err != nil {
+		return nil, err
+	}
+	c.change(Change{Op: ChangeReleaseCreate, Application: rel.Application, Version: rel.Version, Release: rel, SourceCommitID: rel.SourceCommitID})
+
+	var deployed, queued []string
+	for _, name := range rel.Environments {
+		env := envs[name]
+		if !env.IsLatest() {
+			continue
+		}
+		dep, err := c.deployment(ctx, rel.Application, name)
+		if err != nil {
+			return nil, err
+		}
+		if dep.Version != nil && *dep.Version >= rel.Version {
+			continue // never move an environment backwards automatically
+		}
+		outcome, err := c.deployOrQueue(ctx, rel, app.Team, name, "new release")
+		if err != nil {
+			return nil, err
+		}
+		if outcome == OutcomeDeployed {
+			deployed = append(deployed, name)
+		} else {
+			queued = append(queued, name)
+		}
+	}
+	if err := c.cleanupReleases(ctx, rel.Application); err != nil {
+		return nil, err
+	}
+	c.describe("%s", describeRelease(rel, deployed, queued))
+	out := *rel
+	out.Manifests = nil
+	return &Result{Outcome: OutcomeCreated, Release: &out}, nil
+}
+
+// republish answers a release whose version exists: unchanged if the
+// content is identical, ECONFLICT naming the first differing field if not.
+func (cr *CreateRelease) republish(rel, existing *Release) (*Result, error) {
+	field := rel.FirstDifference(existing)
+	if field == "" {
+		out := *existing
+		out.Manifests = nil
+		return &Result{Outcome: OutcomeUnchanged, Release: &out}, nil
+	}
+	e := Errorf(ECONFLICT, "release %d of %s already exists with a different %s; publish a new version instead", rel.Version, rel.Application, field).WithField(field)
+	if field == "manifests" {
+		e.Diff = manifestsDiff(existing.Manifests, rel.Manifests)
+	}
+	return nil, e
+}
+
+// describeRelease says what publishing a release did.
+func describeRelease(rel *Release, deployed, queued []string) string {
+	var b strings.Builder
+	if rel.Undeploy {
+		fmt.Fprintf(&b, "Release undeploy version %d of %s", rel.Version, rel.Application)
+	} else {
+		fmt.Fprintf(&b, "Release %s %s", rel.Application, releaseLabel(rel))
+	}
+	if len(deployed) > 0 {
+		fmt.Fprintf(&b, ", deploy to %s", strings.Join(deployed, ", "))
+	}
+	if len(queued) > 0 {
+		fmt.Fprintf(&b, ", queue in %s (locked)", strings.Join(queued, ", "))
+	}
+	return b.String()
+}
+
+// environments returns every environment by name.
+func (c *commandContext) environments(ctx context.Context) (map[string]*Environment, error) {
+	list, err := c.tx.FindEnvironments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	envs := make(map[string]*Environment, len(list))
+	for _, e := range list {
+		envs[e.Name] = e
+	}
+	return envs, nil
+}
+
+// ensureApplication returns the application, creating it or updating its
+// team (a release naming a team moves the application to it).
+func (c *commandContext) ensureApplication(ctx context.Context, name, team string) (*Application, error) {
+	app, err := c.tx.FindApplication(ctx, name)
+	switch {
+	case ErrorCode(err) == ENOTFOUND:
+		app = &Application{Name: name, Team: team, CreatedAt: c.now}
+	case err != nil:
+		return nil, err
+	case team == "" || team == app.Team:
+		return app, nil
+	default:
+		app.Team = team
+	}
+	if err := c.tx.PutApplication(ctx, app); err != nil {
+		return nil, err
+	}
+	c.change(Change{Op: ChangeApplicationPut, Application: name, Team: app.Team})
+	return app, nil
+}
+
+// cleanupReleases deletes the oldest releases of app beyond the newest
+// KeepReleases, sparing every version deployed or queued somewhere.
+func (c *commandContext) cleanupReleases(ctx context.Context, app string) error {
+	keep := c.engine.keepReleases()
+	releases, err := c.tx.FindReleases(ctx, ReleaseFilter{Application: app})
+	if err != nil {
+		return err
+	}
+	if len(releases) <= keep {
+		return nil
+	}
+	deps, err := c.tx.FindDeployments(ctx, DeploymentFilter{Application: app})
+	if err != nil {
+		return err
+	}
+	inUse := make(map[int64]bool)
+	for _, d := range deps {
+		if d.Version != nil {
+			inUse[*d.Version] = true
+		}
+		if d.QueuedVersion != nil {
+			inUse[*d.QueuedVersion] = true
+		}
+	}
+	others := 0
+	for _, r := range releases { // newest first
+		if inUse[r.Version] {
+			continue
+		}
+		others++
+		if others <= keep {
+			continue
+		}
+		if err := c.tx.DeleteRelease(ctx, app, r.Version); err != nil {
+			return err
+		}
+		c.change(Change{Op: ChangeReleaseDelete, Application: app, Version: r.Version, Reason: fmt.Sprintf("cleanup: keeping the newest %d releases", keep)})
+	}
+	return nil
+}
+
+// Kind implements Command.
+func (*DeleteApplication) Kind() string { return KindApplicationDelete }
+
+// Validate implements Command.
+func (d *DeleteApplication) Validate() error { return ValidateApplicationName(d.Name) }
+
+func (d *DeleteApplication) apply(ctx context.Context, c *commandContext) (*Result, error) {
+	if _, err := c.tx.FindApplication(ctx, d.Name); err != nil {
+		return nil, err
+	}
+	deps, err := c.tx.FindDeployments(ctx, DeploymentFilter{Application: d.Name})
+	if err != nil {
+		return nil, err
+	}
+	for _, dep := range deps {
+		if dep.Version == nil {
+			continue
+		}
+		rel, err := c.tx.FindRelease(ctx, d.Name, *dep.Version, false)
+		if err != nil {
+			return nil, err
+		}
+		if !rel.Undeploy {
+			return nil, Errorf(ECONFLICT, "%s still runs version %d in %s: release an undeploy version and deploy it to every environment before deleting the application", d.Name, *dep.Version, dep.Environment)
+		}
+	}
+	locks, err := c.tx.FindLocks(ctx, LockFilter{Kind: LockApplication, Application: d.Name})
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range locks {
+		if err := c.deleteLock(ctx, l, "application deleted"); err != nil {
+			return nil, err
+		}
+	}
+	for _, dep := range deps {
+		if err := c.tx.DeleteDeployment(ctx, d.Name, dep.Environment); err != nil {
+			return nil, err
+		}
+		c.change(Change{Op: ChangeDeploymentDelete, Application: d.Name, Environment: dep.Environment})
+	}
+	if err := c.tx.DeleteApplication(ctx, d.Name); err != nil {
+		return nil, err
+	}
+	c.change(Change{Op: ChangeApplicationDelete, Application: d.Name})
+	c.describe("Delete application %s", d.Name)
+	return &Result{Outcome: OutcomeDeleted}, nil
+}
+
+// manifestsDiff is a unified-style line diff of two manifest sets, per
+// environment, for the 409 answer of a conflicting re-publish.
+func manifestsDiff(old, new map[string]string) string {
+	envs := map[string]bool{}
+	for e := range old {
+		envs[e] = true
+	}
+	for e := range new {
+		envs[e] = true
+	}
+	names := make([]string, 0, len(envs))
+	for e := range envs {
+		names = append(names, e)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, e := range names {
+		if old[e] == new[e] {
+			continue
+		}
+		fmt.Fprintf(&b, "--- existing/manifests[%s]\n+++ new/manifests[%s]\n", e, e)
+		b.WriteString(lineDiff(old[e], new[e]))
+	}
+	return b.String()
+}

@@ -1,0 +1,250 @@
+package railyard
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Environment is a place applications are deployed to, with its
+// configuration (stored in Git as environments/<env>/config.json).
+type Environment struct {
+	Name      string            `json:"name"`
+	Config    EnvironmentConfig `json:"config"`
+	CreatedAt time.Time         `json:"createdAt"`
+	UpdatedAt time.Time         `json:"updatedAt"`
+}
+
+// EnvironmentConfig is an environment's configuration. Field names follow
+// Kuberpult's so that existing configurations can be reused.
+type EnvironmentConfig struct {
+	Upstream          *Upstream      `json:"upstream,omitempty"`
+	EnvironmentGroup  string         `json:"environmentGroup,omitempty"`
+	ArgoCD            *ArgoCDConfig  `json:"argocd,omitempty"`
+	DeployWindows     []DeployWindow `json:"deployWindows,omitempty"`
+	BranchRestriction string         `json:"branchRestriction,omitempty"`
+}
+
+// Upstream says where an environment's versions come from: every new
+// release (Latest) or release trains from another environment.
+type Upstream struct {
+	Latest      bool   `json:"latest,omitempty"`
+	Environment string `json:"environment,omitempty"`
+	// Branch, with Latest, limits automatic deployment to releases whose
+	// source branch matches this regular expression.
+	Branch string `json:"branch,omitempty"`
+}
+
+// ArgoCDConfig holds the Argo CD settings of an environment, with
+// Kuberpult's field names.
+type ArgoCDConfig struct {
+	// Layout is "per-application" (default: one file per Application) or
+	// "single-file" (Kuberpult's argocd/v1alpha1/<env>.yaml).
+	Layout                 string                   `json:"layout,omitempty"`
+	Destination            ArgoCDDestination        `json:"destination"`
+	SyncWindows            []ArgoCDSyncWindow       `json:"syncWindows,omitempty"`
+	AccessList             []ArgoCDAccessEntry      `json:"accessList,omitempty"`
+	IgnoreDifferences      []ArgoCDIgnoreDifference `json:"ignoreDifferences,omitempty"`
+	ApplicationAnnotations map[string]string        `json:"applicationAnnotations,omitempty"`
+	SyncOptions            []string                 `json:"syncOptions,omitempty"`
+}
+
+// Argo CD layouts.
+const (
+	ArgoCDLayoutPerApplication = "per-application"
+	ArgoCDLayoutSingleFile     = "single-file"
+)
+
+// ArgoCDDestination is where an environment's Applications deploy to.
+type ArgoCDDestination struct {
+	Name                 string `json:"name,omitempty"`
+	Server               string `json:"server,omitempty"`
+	Namespace            string `json:"namespace,omitempty"`
+	AppProjectNamespace  string `json:"appProjectNamespace,omitempty"`
+	ApplicationNamespace string `json:"applicationNamespace,omitempty"`
+}
+
+// ArgoCDSyncWindow is an Argo CD sync window on the environment's AppProject.
+type ArgoCDSyncWindow struct {
+	Kind         string   `json:"kind"`
+	Schedule     string   `json:"schedule"`
+	Duration     string   `json:"duration"`
+	Applications []string `json:"applications,omitempty"`
+}
+
+// ArgoCDAccessEntry is one cluster resource kind the AppProject may manage.
+type ArgoCDAccessEntry struct {
+	Group string `json:"group"`
+	Kind  string `json:"kind"`
+}
+
+// ArgoCDIgnoreDifference is one ignoreDifferences entry of the Applications.
+type ArgoCDIgnoreDifference struct {
+	Group                 string   `json:"group,omitempty"`
+	Kind                  string   `json:"kind"`
+	Name                  string   `json:"name,omitempty"`
+	Namespace             string   `json:"namespace,omitempty"`
+	JSONPointers          []string `json:"jsonPointers,omitempty"`
+	JQPathExpressions     []string `json:"jqPathExpressions,omitempty"`
+	ManagedFieldsManagers []string `json:"managedFieldsManagers,omitempty"`
+}
+
+// DeployWindow allows or denies automatic deployments during a recurring
+// period: from each time Schedule fires, for Duration, in TimeZone.
+type DeployWindow struct {
+	Kind     string `json:"kind"`
+	Schedule string `json:"schedule"`
+	Duration string `json:"duration"`
+	TimeZone string `json:"timeZone,omitempty"`
+}
+
+// Deploy window kinds.
+const (
+	DeployWindowAllow = "allow"
+	DeployWindowDeny  = "deny"
+)
+
+// cronParser parses standard five-field cron expressions and descriptors
+// such as @daily.
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// Validate checks the configuration on its own (not against other
+// environments) and names the first field at fault.
+func (c *EnvironmentConfig) Validate() error {
+	if err := c.Upstream.validate(); err != nil {
+		return err
+	}
+	if c.EnvironmentGroup != "" {
+		if err := ValidateEnvironmentGroupName(c.EnvironmentGroup); err != nil {
+			return err
+		}
+	}
+	if err := c.ArgoCD.validate(); err != nil {
+		return err
+	}
+	for i, w := range c.DeployWindows {
+		if err := w.validate(fmt.Sprintf("deployWindows[%d]", i)); err != nil {
+			return err
+		}
+	}
+	if c.BranchRestriction != "" {
+		if err := validateRegexp("branchRestriction", c.BranchRestriction); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (u *Upstream) validate() error {
+	if u == nil {
+		return nil
+	}
+	if u.Latest && u.Environment != "" {
+		return Errorf(EINVALID, "upstream: set exactly one of upstream.latest and upstream.environment, not both").WithField("upstream")
+	}
+	if !u.Latest && u.Environment == "" {
+		return Errorf(EINVALID, "upstream: set exactly one of upstream.latest (true) and upstream.environment, or leave out upstream").WithField("upstream")
+	}
+	if u.Environment != "" {
+		if err := validateLabel("upstream.environment", u.Environment, MaxEnvironmentNameLength); err != nil {
+			return err
+		}
+	}
+	if u.Branch != "" {
+		if !u.Latest {
+			return Errorf(EINVALID, "upstream.branch only applies together with upstream.latest").WithField("upstream.branch")
+		}
+		if err := validateRegexp("upstream.branch", u.Branch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *ArgoCDConfig) validate() error {
+	if a == nil {
+		return nil
+	}
+	switch a.Layout {
+	case "", ArgoCDLayoutPerApplication, ArgoCDLayoutSingleFile:
+	default:
+		return Errorf(EINVALID, "argocd.layout %q is not valid: use %q or %q", a.Layout, ArgoCDLayoutPerApplication, ArgoCDLayoutSingleFile).WithField("argocd.layout")
+	}
+	if a.Destination.Name == "" && a.Destination.Server == "" {
+		return Errorf(EINVALID, "argocd.destination: set name or server (the cluster Argo CD deploys to)").WithField("argocd.destination")
+	}
+	for i, w := range a.SyncWindows {
+		field := fmt.Sprintf("argocd.syncWindows[%d]", i)
+		if w.Kind != "allow" && w.Kind != "deny" {
+			return Errorf(EINVALID, "%s.kind %q is not valid: use \"allow\" or \"deny\"", field, w.Kind).WithField(field + ".kind")
+		}
+		if _, err := cronParser.Parse(w.Schedule); err != nil {
+			return Errorf(EINVALID, "%s.schedule %q is not a valid cron expression: %v", field, w.Schedule, err).WithField(field + ".schedule")
+		}
+		if _, err := time.ParseDuration(w.Duration); err != nil {
+			return Errorf(EINVALID, "%s.duration %q is not a valid duration such as \"1h\" or \"30m\"", field, w.Duration).WithField(field + ".duration")
+		}
+	}
+	for i, e := range a.AccessList {
+		if e.Kind == "" {
+			return Errorf(EINVALID, "argocd.accessList[%d].kind must not be empty (use \"*\" for every kind)", i).WithField(fmt.Sprintf("argocd.accessList[%d].kind", i))
+		}
+	}
+	for i, d := range a.IgnoreDifferences {
+		if d.Kind == "" {
+			return Errorf(EINVALID, "argocd.ignoreDifferences[%d].kind must not be empty", i).WithField(fmt.Sprintf("argocd.ignoreDifferences[%d].kind", i))
+		}
+	}
+	for k := range a.ApplicationAnnotations {
+		if k == "" || strings.ContainsAny(k, " \n") {
+			return Errorf(EINVALID, "argocd.applicationAnnotations key %q is not a valid annotation name", k).WithField("argocd.applicationAnnotations")
+		}
+	}
+	return nil
+}
+
+func (w DeployWindow) validate(field string) error {
+	if w.Kind != DeployWindowAllow && w.Kind != DeployWindowDeny {
+		return Errorf(EINVALID, "%s.kind %q is not valid: use \"allow\" or \"deny\"", field, w.Kind).WithField(field + ".kind")
+	}
+	if _, err := cronParser.Parse(w.Schedule); err != nil {
+		return Errorf(EINVALID, "%s.schedule %q is not a valid cron expression (five fields: minute hour day-of-month month day-of-week): %v", field, w.Schedule, err).WithField(field + ".schedule")
+	}
+	d, err := time.ParseDuration(w.Duration)
+	if err != nil || d <= 0 {
+		return Errorf(EINVALID, "%s.duration %q is not a positive duration such as \"2h\" or \"90m\"", field, w.Duration).WithField(field + ".duration")
+	}
+	if w.TimeZone != "" {
+		if _, err := time.LoadLocation(w.TimeZone); err != nil {
+			return Errorf(EINVALID, "%s.timeZone %q is not an IANA time zone such as \"Europe/Berlin\"", field, w.TimeZone).WithField(field + ".timeZone")
+		}
+	}
+	return nil
+}
+
+func validateRegexp(field, expr string) error {
+	if len(expr) > 1000 {
+		return Errorf(EINVALID, "%s is longer than 1000 characters", field).WithField(field)
+	}
+	if _, err := regexp.Compile(expr); err != nil {
+		return Errorf(EINVALID, "%s %q is not a valid regular expression: %v", field, expr, err).WithField(field)
+	}
+	return nil
+}
+
+// UpstreamEnvironment returns the name of the environment release trains
+// take versions from, or "".
+func (e *Environment) UpstreamEnvironment() string {
+	if e.Config.Upstream == nil {
+		return ""
+	}
+	return e.Config.Upstream.Environment
+}
+
+// IsLatest reports whether every new release is deployed here automatically.
+func (e *Environment) IsLatest() bool {
+	return e.Config.Upstream != nil && e.Config.Upstream.Latest
+}

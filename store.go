@@ -1,0 +1,89 @@
+package railyard
+
+import "context"
+
+// Store keeps Railyard's state. Every change happens inside Update, in one
+// transaction; the engine relies on Update transactions being serialized
+// (no two run their read-modify-write concurrently). View transactions see
+// a consistent snapshot and may run concurrently with each other and with
+// an Update.
+//
+// Implementations: sqlite (embedded default). The contract every
+// implementation must meet is the suite in package storetest.
+type Store interface {
+	// Update runs fn in a read-write transaction and commits it if fn
+	// returns nil; otherwise it rolls back and returns fn's error.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Close releases the store's resources.
+	Close() error
+}
+
+// Tx is a store transaction. Find methods return ENOTFOUND for a single
+// missing object; list methods return an empty slice when nothing matches.
+// Returned objects are owned by the caller. Write methods in a View
+// transaction return an error.
+type Tx interface {
+	// FindEnvironment returns ENOTFOUND if there is no such environment.
+	FindEnvironment(ctx context.Context, name string) (*Environment, error)
+	// FindEnvironments returns every environment, ordered by name.
+	FindEnvironments(ctx context.Context) ([]*Environment, error)
+	// PutEnvironment creates or replaces an environment.
+	PutEnvironment(ctx context.Context, env *Environment) error
+	// DeleteEnvironment returns ENOTFOUND if there is no such environment.
+	// The caller deletes its locks and deployments first.
+	DeleteEnvironment(ctx context.Context, name string) error
+
+	// FindApplication returns ENOTFOUND if there is no such application.
+	FindApplication(ctx context.Context, name string) (*Application, error)
+	// FindApplications returns every application, ordered by name.
+	FindApplications(ctx context.Context) ([]*Application, error)
+	// PutApplication creates or replaces an application.
+	PutApplication(ctx context.Context, app *Application) error
+	// DeleteApplication deletes the application and all its releases;
+	// ENOTFOUND if there is no such application. The caller deletes its
+	// locks and deployments first.
+	DeleteApplication(ctx context.Context, name string) error
+
+	// FindRelease returns ENOTFOUND if the application has no such version.
+	// Manifests are loaded only if withManifests; Environments always are.
+	FindRelease(ctx context.Context, app string, version int64, withManifests bool) (*Release, error)
+	// FindReleases returns the releases of an application, newest first.
+	FindReleases(ctx context.Context, filter ReleaseFilter) ([]*Release, error)
+	// MaxReleaseVersion returns the highest version of the application,
+	// or 0 if it has none.
+	MaxReleaseVersion(ctx context.Context, app string) (int64, error)
+	// CreateRelease stores a new release with its manifests; ECONFLICT if
+	// that version exists. The application must exist.
+	CreateRelease(ctx context.Context, r *Release) error
+	// DeleteRelease returns ENOTFOUND if there is no such release.
+	DeleteRelease(ctx context.Context, app string, version int64) error
+
+	// FindDeployment returns ENOTFOUND if the application has never been
+	// deployed or queued in the environment.
+	FindDeployment(ctx context.Context, app, env string) (*Deployment, error)
+	// FindDeployments returns matching deployments ordered by application,
+	// then environment.
+	FindDeployments(ctx context.Context, filter DeploymentFilter) ([]*Deployment, error)
+	// PutDeployment creates or replaces a deployment.
+	PutDeployment(ctx context.Context, d *Deployment) error
+	// DeleteDeployment returns ENOTFOUND if there is no such deployment.
+	DeleteDeployment(ctx context.Context, app, env string) error
+
+	// FindLocks returns matching locks ordered by environment, kind,
+	// application, team, then id.
+	FindLocks(ctx context.Context, filter LockFilter) ([]*Lock, error)
+	// PutLock creates or replaces the lock with the same key.
+	PutLock(ctx context.Context, l *Lock) error
+	// DeleteLock returns ENOTFOUND if there is no such lock.
+	DeleteLock(ctx context.Context, key LockKey) error
+
+	// CreateEvent appends an event with its refs and sets its ID, which
+	// is greater than every ID before it.
+	CreateEvent(ctx context.Context, e *Event) error
+	// FindEvents returns matching events (see EventFilter for the order).
+	FindEvents(ctx context.Context, filter EventFilter) ([]*Event, error)
+	// LastEventID returns the highest event ID, or 0 if there are none.
+	LastEventID(ctx context.Context) (int64, error)
+}
