@@ -20,6 +20,8 @@ type Engine struct {
 	KeepReleases int
 	// MaxManifestBytes limits one manifest; 0 means DefaultMaxManifestBytes.
 	MaxManifestBytes int
+
+	notifier notifier
 }
 
 // NewEngine returns an engine over store.

@@ -55,6 +55,12 @@ func (e *Engine) Apply(ctx context.Context, actor Actor, cmds ...Command) ([]*Re
 	if err != nil {
 		return nil, err
 	}
+	for _, r := range results {
+		if r.Event != nil {
+			e.notifier.notify()
+			break
+		}
+	}
 	return results, nil
 }
 

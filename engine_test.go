@@ -537,3 +537,21 @@ func assertEqual[T comparable](t testing.TB, what string, got, want T) {
 		t.Errorf("%s: got %v, want %v", what, got, want)
 	}
 }
+
+func TestSubscribeSignalsCommits(t *testing.T) {
+	h := newHarness(t)
+	ch, cancel := h.eng.Subscribe()
+	defer cancel()
+	h.put("development", railyard.EnvironmentConfig{})
+	select {
+	case <-ch:
+	default:
+		t.Fatal("no signal after a commit with an event")
+	}
+	h.put("development", railyard.EnvironmentConfig{}) // unchanged: no event
+	select {
+	case <-ch:
+		t.Fatal("signal after a command that recorded nothing")
+	default:
+	}
+}

@@ -86,11 +86,13 @@ type EventFilter struct {
 	// SourceCommitID matches events that released, deployed or queued a
 	// release with this source commit (a prefix of at least 7 characters).
 	SourceCommitID string
-	// AfterID selects events with a greater id, oldest first (the
-	// exporter's cursor). BeforeID selects events with a smaller id, newest
-	// first (pagination). Without either the order is newest first.
+	// AfterID selects events with a greater id (the exporter's cursor),
+	// BeforeID events with a smaller id (pagination).
 	AfterID  int64
 	BeforeID int64
+	// Ascending orders the events oldest first; a non-zero AfterID implies
+	// it. Otherwise the order is newest first.
+	Ascending bool
 	// Limit caps the number of events; 0 means no limit.
 	Limit int
 }

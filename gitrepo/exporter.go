@@ -1,0 +1,543 @@
+package gitrepo
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/railyard-cd/railyard"
+	"github.com/railyard-cd/railyard/argocd"
+)
+
+// EventSource is what the exporter reads: the event log, and releases as
+// a fallback. *railyard.Engine implements it.
+type EventSource interface {
+	FindEvents(ctx context.Context, filter railyard.EventFilter) ([]*railyard.Event, error)
+	LastEventID(ctx context.Context) (int64, error)
+	FindRelease(ctx context.Context, app string, version int64) (*railyard.Release, error)
+	Subscribe() (<-chan struct{}, func())
+}
+
+// Config configures an Exporter.
+type Config struct {
+	// Dir is the exporter's own bare repository (created if missing). It
+	// is a cache of the remote: deleting it is safe.
+	Dir string
+	// RemoteURL is any URL the git command line supports: a path,
+	// file://, https:// or ssh://.
+	RemoteURL string
+	// Branch is the branch Railyard writes; default "main".
+	Branch string
+	// Token, for https remotes, is sent as HTTP basic auth with user
+	// TokenUser (default "x-access-token", which GitHub, GitLab and Gitea
+	// accept). It is passed to git through its environment, never on the
+	// command line, and never logged.
+	Token     string
+	TokenUser string
+	// SSHKeyFile and KnownHostsFile, for ssh remotes. Host keys are always
+	// checked.
+	SSHKeyFile     string
+	KnownHostsFile string
+	// ArgoCD says where Argo CD reads the repository from.
+	ArgoCD argocd.Options
+	// BatchSize is the most events one push carries; default 500.
+	BatchSize int
+	// MinBackoff and MaxBackoff bound the wait between failed attempts;
+	// defaults 500ms and 1 minute.
+	MinBackoff, MaxBackoff time.Duration
+	// PollInterval is how often Run looks for events when no commit
+	// signal arrives (a safety net); default 5s.
+	PollInterval time.Duration
+	// Now is the clock; default time.Now.
+	Now    railyard.Clock
+	Logger *slog.Logger
+}
+
+// Exporter turns the event log into commits of the manifest repository:
+// one commit per event, in event order, exactly once, pushed in batches.
+// Sync and Run must not be called concurrently; Status may be called from
+// any goroutine.
+type Exporter struct {
+	src EventSource
+	cfg Config
+	git *gitCmd
+	idx *index
+
+	// base is the commit the next batch builds on ("" before the first
+	// commit), exported the event id it contains; ready is false until
+	// they have been read from the remote.
+	base     string
+	exported int64
+	ready    bool
+	batches  int
+
+	mu     sync.Mutex
+	status Status
+
+	// failAt lets tests crash the exporter between the steps of a push.
+	failAt func(step string) error
+}
+
+// Status is the export state shown by the API, the CLI and the metrics.
+type Status struct {
+	LastEventID          int64      `json:"lastEventId"`
+	LastExportedEventID  int64      `json:"lastExportedEventId"`
+	PendingEvents        int64      `json:"pendingEvents"`
+	OldestPendingSeconds float64    `json:"oldestPendingSeconds"`
+	LastError            string     `json:"lastError,omitempty"`
+	LastErrorAt          *time.Time `json:"lastErrorAt,omitempty"`
+	LastPushAt           *time.Time `json:"lastPushAt,omitempty"`
+	Head                 string     `json:"head,omitempty"`
+	Remote               string     `json:"remote"`
+	Branch               string     `json:"branch"`
+}
+
+// Steps of a push at which tests inject failures.
+const (
+	stepBuilt  = "built"  // commits written locally, not pushed
+	stepPushed = "pushed" // pushed, local branch not yet moved
+)
+
+// errRejected is a push the remote refused because its branch moved.
+var errRejected = errors.New("push rejected: the remote branch has commits Railyard does not have")
+
+// emptyTree is Git's well-known empty tree: lookups before the first
+// commit read from it and find nothing.
+const emptyTree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+// NewExporter returns an exporter of src's events. Call Open before use.
+func NewExporter(src EventSource, cfg Config) *Exporter {
+	if cfg.Branch == "" {
+		cfg.Branch = "main"
+	}
+	if cfg.TokenUser == "" {
+		cfg.TokenUser = "x-access-token"
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 500
+	}
+	if cfg.MinBackoff <= 0 {
+		cfg.MinBackoff = 500 * time.Millisecond
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = time.Minute
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 5 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	x := &Exporter{src: src, cfg: cfg, idx: newIndex()}
+	x.git = &gitCmd{dir: cfg.Dir, env: credentialEnv(cfg)}
+	x.status.Remote = RedactURL(cfg.RemoteURL)
+	x.status.Branch = cfg.Branch
+	return x
+}
+
+// credentialEnv passes credentials to git through its environment:
+// GIT_CONFIG_* for an https token header, GIT_SSH_COMMAND for a key.
+func credentialEnv(cfg Config) []string {
+	var env []string
+	if cfg.Token != "" {
+		basic := base64.StdEncoding.EncodeToString([]byte(cfg.TokenUser + ":" + cfg.Token))
+		env = append(env, "GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=http.extraHeader", "GIT_CONFIG_VALUE_0=Authorization: Basic "+basic)
+	}
+	if cfg.SSHKeyFile != "" || cfg.KnownHostsFile != "" {
+		ssh := "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes"
+		if cfg.SSHKeyFile != "" {
+			ssh += " -o IdentitiesOnly=yes -i " + shellQuote(cfg.SSHKeyFile)
+		}
+		if cfg.KnownHostsFile != "" {
+			ssh += " -o UserKnownHostsFile=" + shellQuote(cfg.KnownHostsFile)
+		}
+		env = append(env, "GIT_SSH_COMMAND="+ssh)
+	}
+	return env
+}
+
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// Open creates the exporter's repository if it does not exist.
+func (x *Exporter) Open(ctx context.Context) error {
+	if x.cfg.RemoteURL == "" {
+		return fmt.Errorf("gitrepo: no remote URL configured")
+	}
+	if _, err := os.Stat(x.cfg.Dir); os.IsNotExist(err) {
+		if err := InitBare(ctx, x.cfg.Dir, x.cfg.Branch); err != nil {
+			return err
+		}
+	}
+	if _, err := x.git.run(ctx, "config", "core.logAllRefUpdates", "false"); err != nil {
+		return fmt.Errorf("gitrepo: configure %s: %w", x.cfg.Dir, err)
+	}
+	// The built-in Git server serves this repository: it shows only the
+	// branches, never the exporter's work refs or the fetched remote.
+	x.git.run(ctx, "config", "--unset-all", "uploadpack.hideRefs") // absent the first time
+	for _, kv := range [][2]string{
+		{"uploadpack.hideRefs", "refs/railyard"},
+		{"uploadpack.hideRefs", "refs/remotes"},
+	} {
+		if _, err := x.git.run(ctx, "config", "--add", kv[0], kv[1]); err != nil {
+			return fmt.Errorf("gitrepo: configure %s: %w", x.cfg.Dir, err)
+		}
+	}
+	return nil
+}
+
+// InitBare creates a bare repository whose default branch is branch.
+func InitBare(ctx context.Context, dir, branch string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("gitrepo: %w", err)
+	}
+	g := &gitCmd{dir: dir}
+	if _, err := g.run(ctx, "init", "--quiet", "--bare", "--initial-branch="+branch); err != nil {
+		return fmt.Errorf("gitrepo: init %s: %w", dir, err)
+	}
+	return nil
+}
+
+// Dir returns the exporter's repository, which the Git server serves.
+func (x *Exporter) Dir() string { return x.cfg.Dir }
+
+// Sync exports every pending event and returns when the remote has them
+// all, or on the first error (the next Sync resumes where it stopped).
+func (x *Exporter) Sync(ctx context.Context) error {
+	err := x.sync(ctx)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if err != nil && ctx.Err() == nil {
+		at := x.cfg.Now()
+		x.status.LastError = Redact(err.Error())
+		x.status.LastErrorAt = &at
+	} else if err == nil {
+		x.status.LastError, x.status.LastErrorAt = "", nil
+	}
+	return err
+}
+
+// maxRebuilds is how often one Sync fetches and rebuilds after rejected
+// pushes before it leaves the rest to Run's backoff.
+const maxRebuilds = 3
+
+func (x *Exporter) sync(ctx context.Context) error {
+	rebuilds := 0
+	for {
+		if !x.ready {
+			if err := x.resume(ctx); err != nil {
+				return err
+			}
+		}
+		events, err := x.src.FindEvents(ctx, railyard.EventFilter{AfterID: x.exported, Ascending: true, Limit: x.cfg.BatchSize})
+		if err != nil {
+			return fmt.Errorf("read events: %w", err)
+		}
+		if len(events) == 0 {
+			return nil
+		}
+		if err := x.exportBatch(ctx, events); err != nil {
+			if errors.Is(err, errRejected) && rebuilds < maxRebuilds {
+				rebuilds++
+				x.cfg.Logger.Info("git push rejected, rebuilding on the remote's new head", "remote", RedactURL(x.cfg.RemoteURL))
+				continue
+			}
+			return err
+		}
+	}
+}
+
+// exportBatch writes events as commits on base, pushes them, and moves
+// the local branch.
+func (x *Exporter) exportBatch(ctx context.Context, events []*railyard.Event) error {
+	tip, err := x.build(ctx, events)
+	if err != nil {
+		x.ready = false // rebuild the index from the repository
+		return err
+	}
+	if err := x.fail(stepBuilt); err != nil {
+		return err
+	}
+	if err := x.push(ctx, tip); err != nil {
+		x.ready = false
+		return err
+	}
+	if err := x.fail(stepPushed); err != nil {
+		return err
+	}
+	if _, err := x.git.run(ctx, "update-ref", "refs/heads/"+x.cfg.Branch, tip); err != nil {
+		return fmt.Errorf("move local branch: %w", err)
+	}
+	last := events[len(events)-1].ID
+	x.base, x.exported = tip, last
+	now := x.cfg.Now()
+	x.mu.Lock()
+	x.status.LastExportedEventID, x.status.Head, x.status.LastPushAt = last, tip, &now
+	x.mu.Unlock()
+	x.batches++
+	if x.batches%50 == 0 {
+		// fast-import leaves one pack per batch; keep their number low.
+		if _, err := x.git.run(ctx, "gc", "--auto", "--quiet"); err != nil {
+			x.cfg.Logger.Warn("git gc failed", "error", err)
+		}
+	}
+	return nil
+}
+
+func (x *Exporter) fail(step string) error {
+	if x.failAt == nil {
+		return nil
+	}
+	return x.failAt(step)
+}
+
+// build writes the events as commits on the exporter's work ref and
+// returns the new tip.
+func (x *Exporter) build(ctx context.Context, events []*railyard.Event) (string, error) {
+	const ref = "refs/railyard/export"
+	fi, err := openFastImport(ctx, x.git, ref, x.base)
+	if err != nil {
+		return "", err
+	}
+	cat, err := openCatFile(ctx, x.git)
+	if err != nil {
+		fi.abort()
+		return "", err
+	}
+	defer cat.close()
+	lookupBase := x.base
+	if lookupBase == "" {
+		lookupBase = emptyTree
+	}
+	b := &builder{fi: fi, cat: cat, base: lookupBase, idx: x.idx, argo: x.cfg.ArgoCD, rels: x.src, ctx: ctx, marks: map[string]string{}}
+	for _, ev := range events {
+		if err := b.commit(ev); err != nil {
+			fi.abort()
+			return "", err
+		}
+	}
+	if err := fi.finish(); err != nil {
+		return "", err
+	}
+	tip, err := x.git.run(ctx, "rev-parse", "--verify", ref)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(tip), nil
+}
+
+// push pushes tip to the remote branch, refusing anything but a
+// fast-forward.
+func (x *Exporter) push(ctx context.Context, tip string) error {
+	out, err := x.git.run(ctx, "push", "--porcelain", "--quiet", x.cfg.RemoteURL, tip+":refs/heads/"+x.cfg.Branch)
+	if err == nil {
+		return nil
+	}
+	if strings.Contains(out, "[rejected]") || strings.Contains(out, "[remote rejected]") && strings.Contains(out, "fetch first") {
+		return errRejected
+	}
+	var ge *gitError
+	if errors.As(err, &ge) && (strings.Contains(ge.stderr, "[rejected]") || strings.Contains(ge.stderr, "fetch first") || strings.Contains(ge.stderr, "non-fast-forward")) {
+		return errRejected
+	}
+	return fmt.Errorf("cannot push to the manifest repository %s: %w", RedactURL(x.cfg.RemoteURL), err)
+}
+
+// resume reads the remote branch and finds the last event it contains, so
+// that export continues exactly after it, whatever moment the process
+// stopped at before.
+func (x *Exporter) resume(ctx context.Context) error {
+	x.idx = newIndex()
+	head, err := x.fetch(ctx)
+	if err != nil {
+		return err
+	}
+	if err := x.checkHistory(ctx, head); err != nil {
+		return err
+	}
+	last, err := x.lastExported(ctx, head)
+	if err != nil {
+		return err
+	}
+	newest, err := x.src.LastEventID(ctx)
+	if err != nil {
+		return err
+	}
+	if last > newest {
+		return fmt.Errorf("the manifest repository holds event %d but the database's newest event is %d: "+
+			"this database is older than the repository; point Railyard at the database that wrote it, or at another branch", last, newest)
+	}
+	x.base, x.exported, x.ready = head, last, true
+	x.mu.Lock()
+	x.status.LastExportedEventID, x.status.Head = last, head
+	x.mu.Unlock()
+	return nil
+}
+
+// fetch fetches the remote branch and returns its head ("" if the remote
+// is empty).
+func (x *Exporter) fetch(ctx context.Context) (string, error) {
+	url := x.cfg.RemoteURL
+	out, err := x.git.run(ctx, "ls-remote", "--heads", url)
+	if err != nil {
+		return "", fmt.Errorf("cannot reach the manifest repository %s: %w", RedactURL(url), err)
+	}
+	var head string
+	var branches []string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		sha, ref, ok := strings.Cut(line, "\t")
+		if !ok {
+			continue
+		}
+		name := strings.TrimPrefix(ref, "refs/heads/")
+		branches = append(branches, name)
+		if name == x.cfg.Branch {
+			head = sha
+		}
+	}
+	if head == "" {
+		if len(branches) > 0 {
+			return "", fmt.Errorf("branch %q does not exist in %s (it has %s): create it, or configure one of those branches",
+				x.cfg.Branch, RedactURL(url), strings.Join(branches, ", "))
+		}
+		return "", nil // an empty repository: the first export creates the branch
+	}
+	remoteRef := "refs/remotes/origin/" + x.cfg.Branch
+	if _, err := x.git.run(ctx, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", url, "+refs/heads/"+x.cfg.Branch+":"+remoteRef); err != nil {
+		return "", fmt.Errorf("fetch %s: %w", RedactURL(url), err)
+	}
+	got, err := x.git.run(ctx, "rev-parse", "--verify", remoteRef)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(got), nil
+}
+
+// checkHistory refuses a remote branch that no longer contains what
+// Railyard pushed last: someone replaced or rewound it, and exporting on
+// top would mix two histories.
+func (x *Exporter) checkHistory(ctx context.Context, head string) error {
+	local, err := x.git.run(ctx, "rev-parse", "--verify", "--quiet", "refs/heads/"+x.cfg.Branch)
+	local = strings.TrimSpace(local)
+	if err != nil || local == "" {
+		return nil // never pushed from here
+	}
+	if head != "" {
+		if _, err := x.git.run(ctx, "merge-base", "--is-ancestor", local, head); err == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("the history of branch %q in %s does not contain Railyard's last pushed commit %.12s: "+
+		"the branch was replaced or rewound. Restore it, or to export everything again on top of it as it is now, "+
+		"stop Railyard and delete %s", x.cfg.Branch, RedactURL(x.cfg.RemoteURL), local, x.cfg.Dir)
+}
+
+// lastExported returns the event id in the trailer of the newest commit
+// of head that has one (0 if none does).
+func (x *Exporter) lastExported(ctx context.Context, head string) (int64, error) {
+	if head == "" {
+		return 0, nil
+	}
+	out, err := x.git.run(ctx, "log", "-1", "--format=%(trailers:key="+EventTrailer+",valueonly,separator=%x2C)",
+		"--grep=^"+EventTrailer+": [0-9]", head)
+	if err != nil {
+		return 0, err
+	}
+	out = strings.TrimSpace(out)
+	if out == "" {
+		return 0, nil
+	}
+	if i := strings.LastIndexByte(out, ','); i >= 0 {
+		out = out[i+1:]
+	}
+	id, err := strconv.ParseInt(strings.TrimSpace(out), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("commit trailer %s: %q is not an event id", EventTrailer, out)
+	}
+	return id, nil
+}
+
+// Run exports until ctx ends: after every commit signal, on a poll
+// interval, and with exponential backoff after failures. It never exits
+// on a Git error: the API keeps working and export catches up later.
+func (x *Exporter) Run(ctx context.Context) {
+	signal, cancel := x.src.Subscribe()
+	defer cancel()
+	backoff := time.Duration(0)
+	for {
+		err := x.Sync(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		wait := x.cfg.PollInterval
+		switch {
+		case errors.Is(err, errRejected):
+			backoff = 0 // rebuild on the fetched head at once
+			wait = 0
+		case err != nil:
+			backoff = min(max(backoff*2, x.cfg.MinBackoff), x.cfg.MaxBackoff)
+			wait = backoff
+			x.cfg.Logger.Error("git export failed", "error", Redact(err.Error()), "retry_in", backoff.String())
+		default:
+			backoff = 0
+		}
+		if wait == 0 {
+			continue
+		}
+		if !x.wait(ctx, signal, wait, err == nil) {
+			return
+		}
+	}
+}
+
+// wait waits for d, or for a commit signal if wakeOnSignal (a failing
+// remote is retried on the backoff schedule, not on every commit). It
+// returns false when ctx ends.
+func (x *Exporter) wait(ctx context.Context, signal <-chan struct{}, d time.Duration, wakeOnSignal bool) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	if !wakeOnSignal {
+		signal = nil
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-signal:
+	case <-timer.C:
+	}
+	return true
+}
+
+// Status returns the export state.
+func (x *Exporter) Status(ctx context.Context) (Status, error) {
+	x.mu.Lock()
+	st := x.status
+	x.mu.Unlock()
+	last, err := x.src.LastEventID(ctx)
+	if err != nil {
+		return st, err
+	}
+	st.LastEventID = last
+	if st.LastExportedEventID < last {
+		st.PendingEvents = last - st.LastExportedEventID
+		next, err := x.src.FindEvents(ctx, railyard.EventFilter{AfterID: st.LastExportedEventID, Ascending: true, Limit: 1})
+		if err != nil {
+			return st, err
+		}
+		if len(next) > 0 {
+			st.OldestPendingSeconds = x.cfg.Now().Sub(next[0].Time).Seconds()
+		}
+	}
+	return st, nil
+}

@@ -1,0 +1,201 @@
+package gitrepo
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/railyard-cd/railyard"
+	"github.com/railyard-cd/railyard/argocd"
+	"github.com/railyard-cd/railyard/sqlite"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var (
+	alice = railyard.Actor{Name: "Alice", Email: "alice@example.com"}
+	t0    = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+)
+
+// testEnv is an engine over real SQLite, a remote bare repository and an
+// exporter between them, with a clock the test moves.
+type testEnv struct {
+	t      testing.TB
+	eng    *railyard.Engine
+	now    time.Time
+	dir    string
+	remote string
+	x      *Exporter
+}
+
+func newTestEnv(t testing.TB) *testEnv {
+	t.Helper()
+	dir := t.TempDir()
+	db := sqlite.NewDB(filepath.Join(dir, "railyard.db"))
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	e := &testEnv{t: t, dir: dir, now: t0, remote: filepath.Join(dir, "remote.git")}
+	e.eng = railyard.NewEngine(db)
+	e.eng.Now = func() time.Time { return e.now }
+	if err := InitBare(context.Background(), e.remote, "main"); err != nil {
+		t.Fatal(err)
+	}
+	e.x = e.newExporter()
+	return e
+}
+
+// newExporter returns a fresh exporter over the same repositories, as
+// after a restart.
+func (e *testEnv) newExporter() *Exporter {
+	e.t.Helper()
+	x := NewExporter(e.eng, Config{
+		Dir:       filepath.Join(e.dir, "work.git"),
+		RemoteURL: e.remote,
+		ArgoCD:    argocd.Options{RepoURL: "https://git.example.com/manifests.git", TargetRevision: "main"},
+		Now:       func() time.Time { return e.now },
+	})
+	if err := x.Open(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
+	return x
+}
+
+func (e *testEnv) must(cmds ...railyard.Command) {
+	e.t.Helper()
+	if _, err := e.eng.Apply(context.Background(), alice, cmds...); err != nil {
+		e.t.Fatalf("apply: %v", err)
+	}
+	e.now = e.now.Add(time.Minute)
+}
+
+func (e *testEnv) sync() {
+	e.t.Helper()
+	if err := e.x.Sync(context.Background()); err != nil {
+		e.t.Fatalf("sync: %v", err)
+	}
+}
+
+// git runs git in the remote repository.
+func (e *testEnv) git(args ...string) string {
+	e.t.Helper()
+	out, err := (&gitCmd{dir: e.remote}).run(context.Background(), args...)
+	if err != nil {
+		e.t.Fatalf("git %s: %v", strings.Join(args, " "), err)
+	}
+	return out
+}
+
+// tree dumps the remote branch: every path with its mode, and every file's
+// content or symlink's target, indented.
+func (e *testEnv) tree(ref string) string {
+	e.t.Helper()
+	return dumpTree(e.t, e.remote, ref, "")
+}
+
+func dumpTree(t testing.TB, repo, ref, under string) string {
+	t.Helper()
+	g := &gitCmd{dir: repo}
+	args := []string{"ls-tree", "-r", "--format=%(objectmode) %(objectname) %(path)", ref}
+	if under != "" {
+		args = append(args, "--", under)
+	}
+	out, err := g.run(context.Background(), args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := openCatFile(context.Background(), g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cat.close()
+	var b strings.Builder
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if line == "" {
+			continue
+		}
+		parts := strings.SplitN(line, " ", 3)
+		obj, err := cat.read(parts[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%s %s\n", parts[0], parts[2])
+		content := string(obj.data)
+		if parts[0] == modeSymlink {
+			fmt.Fprintf(&b, "  -> %s\n", content)
+			continue
+		}
+		for _, l := range strings.Split(strings.TrimSuffix(content, "\n"), "\n") {
+			fmt.Fprintf(&b, "  | %s\n", l)
+		}
+	}
+	return b.String()
+}
+
+// golden compares got with testdata/<name>.golden (rewritten with -update).
+func golden(t testing.TB, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from %s:\n%s", name, path, lineDiffForTest(string(want), got))
+	}
+}
+
+// lineDiffForTest shows the lines only in want (-) or only in got (+).
+func lineDiffForTest(want, got string) string {
+	w := strings.Split(want, "\n")
+	g := strings.Split(got, "\n")
+	inW := map[string]int{}
+	for _, l := range w {
+		inW[l]++
+	}
+	inG := map[string]int{}
+	for _, l := range g {
+		inG[l]++
+	}
+	var b strings.Builder
+	for _, l := range w {
+		if inG[l] == 0 {
+			fmt.Fprintf(&b, "- %s\n", l)
+		}
+	}
+	for _, l := range g {
+		if inW[l] == 0 {
+			fmt.Fprintf(&b, "+ %s\n", l)
+		}
+	}
+	return b.String()
+}
+
+func envCmd(name string, cfg railyard.EnvironmentConfig) *railyard.PutEnvironment {
+	return &railyard.PutEnvironment{Name: name, Config: cfg}
+}
+
+func releaseCmd(app string, version int64, team string, envs ...string) *railyard.CreateRelease {
+	m := map[string]string{}
+	for _, env := range envs {
+		m[env] = fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\ndata:\n  env: %s\n  version: \"%d\"\n", app, env, version)
+	}
+	return &railyard.CreateRelease{Application: app, Version: version, Team: team, Manifests: m,
+		SourceCommitID: "0123456789abcdef0123456789abcdef01234567", SourceAuthor: "Alice <alice@example.com>",
+		SourceMessage: "Fix the checkout button", SourceBranch: "main", DisplayVersion: fmt.Sprintf("1.%d", version)}
+}

@@ -1,0 +1,40 @@
+package gitrepo
+
+import (
+	"net/http"
+	"net/http/cgi"
+	"os/exec"
+	"strings"
+)
+
+// NewHTTPHandler serves the bare repository dir read-only over Git's smart
+// HTTP protocol, through `git http-backend`, for requests under prefix
+// (e.g. "/git/manifests.git"). Clones and fetches work; pushes are
+// refused with 403 before they reach git.
+func NewHTTPHandler(prefix, dir string) http.Handler {
+	gitPath, err := exec.LookPath("git")
+	if err != nil {
+		gitPath = "git"
+	}
+	backend := &cgi.Handler{
+		Path: gitPath,
+		Args: []string{"http-backend"},
+		Root: prefix,
+		Dir:  dir,
+		Env: append(baseEnv(),
+			"GIT_PROJECT_ROOT="+dir,
+			"GIT_HTTP_EXPORT_ALL=1",
+		),
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("service") == "git-receive-pack" || strings.HasSuffix(r.URL.Path, "/git-receive-pack") {
+			http.Error(w, "This repository is read-only: Railyard writes it. Change state through the Railyard API.", http.StatusForbidden)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodPost && r.Method != http.MethodHead {
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		backend.ServeHTTP(w, r)
+	})
+}

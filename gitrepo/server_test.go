@@ -1,0 +1,64 @@
+package gitrepo
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/railyard-cd/railyard"
+)
+
+func TestHTTPServerClone(t *testing.T) {
+	e := newTestEnv(t)
+	e.must(envCmd("development", railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Latest: true}}))
+	e.must(releaseCmd("checkout", 1, "payments", "development"))
+	e.sync()
+
+	mux := http.NewServeMux()
+	mux.Handle("/git/manifests.git/", NewHTTPHandler("/git/manifests.git", e.x.Dir()))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	clone := filepath.Join(t.TempDir(), "clone")
+	g := &gitCmd{dir: t.TempDir()}
+	if _, err := g.run(context.Background(), "clone", "--quiet", srv.URL+"/git/manifests.git", clone); err != nil {
+		t.Fatalf("git clone: %v", err)
+	}
+	target, err := os.Readlink(filepath.Join(clone, "environments/development/applications/checkout/version"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if target != "../../../../applications/checkout/releases/1" {
+		t.Errorf("version symlink: got %q", target)
+	}
+	cg := &gitCmd{dir: clone}
+	refs, _ := cg.run(context.Background(), "ls-remote", srv.URL+"/git/manifests.git")
+	if strings.Contains(refs, "refs/railyard") || strings.Contains(refs, "refs/remotes") {
+		t.Errorf("the server shows work refs:\n%s", refs)
+	}
+	head, _ := cg.run(context.Background(), "rev-parse", "HEAD")
+	remoteHead := e.git("rev-parse", "main")
+	if head != remoteHead {
+		t.Errorf("clone HEAD %s, remote main %s", head, remoteHead)
+	}
+
+	// Pushing through the server is refused.
+	os.WriteFile(filepath.Join(clone, "README.md"), []byte("hi\n"), 0o644)
+	cg.run(context.Background(), "add", "README.md")
+	cg.run(context.Background(), "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-qm", "x")
+	if _, err := cg.run(context.Background(), "push", "origin", "HEAD:main"); err == nil || !strings.Contains(err.Error(), "403") {
+		t.Errorf("push through the built-in server: got %v, want a 403 refusal", err)
+	}
+	resp, err := http.Get(srv.URL + "/git/manifests.git/info/refs?service=git-receive-pack")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("receive-pack advertisement: got %d, want 403", resp.StatusCode)
+	}
+}
