@@ -52,7 +52,7 @@ type builder struct {
 	rels  ReleaseSource
 	ctx   context.Context
 	marks map[string]string // release manifest path → blob mark, for releases created in this batch
-	ev    *railyard.Event    // the event being written
+	ev    *railyard.Event   // the event being written
 	// manifests[i] is the blob of the manifest change i of ev deploys
 	manifests []string
 

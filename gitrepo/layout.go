@@ -18,7 +18,7 @@ func envConfig(env string) string { return path.Join("environments", env, "confi
 func envAppDir(env, app string) string {
 	return path.Join("environments", env, "applications", app)
 }
-func appDir(app string) string { return path.Join("applications", app) }
+func appDir(app string) string  { return path.Join("applications", app) }
 func appTeam(app string) string { return path.Join("applications", app, "team") }
 func releaseDir(app string, version int64) string {
 	return path.Join("applications", app, "releases", strconv.FormatInt(version, 10))
