@@ -1,0 +1,368 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/railyard-cd/railyard"
+)
+
+// TestEndToEnd builds the railyard binary, runs `railyard serve` as a
+// separate process, and walks the README's "Five minutes with the CLI"
+// with the binary: the files the README shows are written, the commands of
+// its console blocks run, and their outputs must be exactly what the
+// README shows (times aside). `go test -run TestEndToEnd -update` rewrites
+// the README's outputs with what the commands print.
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs a server process: skipped with -short")
+	}
+	readmePath := filepath.Join("..", "..", "README.md")
+	readme, err := parseReadme(readmePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkWalkthrough(t, readme)
+
+	bin := buildBinary(t)
+	work := t.TempDir()
+	for name, content := range readme.files {
+		writeFile(t, work, name, content)
+	}
+	srv := startServer(t, bin, filepath.Join(t.TempDir(), "data"))
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "RAILYARD_SERVER=" + srv.url,
+		"RAILYARD_AUTHOR_NAME=Jane Doe", "RAILYARD_AUTHOR_EMAIL=jane@example.com"}
+
+	for _, block := range readme.blocks {
+		for i, step := range block.steps {
+			args, err := splitCommandLine(strings.TrimPrefix(step.command, "railyard "))
+			if err != nil {
+				t.Fatalf("README: %s: %v", step.command, err)
+			}
+			out, code := runBinary(t, bin, work, env, args...)
+			if code != 0 {
+				t.Fatalf("$ %s\nexit code %d, want 0\n%s\nserver log:\n%s", step.command, code, out, srv.log)
+			}
+			if *update {
+				block.steps[i].output = out
+				continue
+			}
+			if got, want := normalizeTimes(out), normalizeTimes(step.output); got != want {
+				t.Errorf("$ %s\noutput differs from the README (run `go test ./cmd/railyard -run TestEndToEnd -update` if the new output is right)\n--- got:\n%s--- README:\n%s", step.command, got, want)
+			}
+		}
+	}
+	if *update {
+		if err := os.WriteFile(readmePath, []byte(readme.render()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// What the walkthrough promises: version 2 runs in development, nothing waits.
+	out, code := runBinary(t, bin, work, env, "status", "checkout", "-o", "json")
+	var detail railyard.ApplicationDetail
+	if err := json.Unmarshal([]byte(out), &detail); code != 0 || err != nil {
+		t.Fatalf("status -o json: exit code %d, %v\n%s", code, err, out)
+	}
+	if dev := detail.Environments["development"]; dev == nil || dev.Version == nil || *dev.Version != 2 || dev.QueuedVersion != nil || len(dev.Locks) != 0 {
+		t.Errorf("development after the walkthrough = %+v, want version 2 running, nothing queued, no locks", dev)
+	}
+	srv.stop(t)
+}
+
+// checkWalkthrough makes sure the README still walks the quick start, so
+// that editing it cannot quietly empty this test.
+func checkWalkthrough(t *testing.T, r *readme) {
+	t.Helper()
+	var commands []string
+	for _, b := range r.blocks {
+		for _, s := range b.steps {
+			fields := strings.Fields(s.command)
+			commands = append(commands, strings.Join(fields[1:min(3, len(fields))], " "))
+		}
+	}
+	want := []string{"env apply", "release checkout", "status checkout", "lock env", "release checkout", "status checkout", "unlock env", "status checkout"}
+	i := 0
+	for _, c := range commands {
+		if i < len(want) && c == want[i] {
+			i++
+		}
+	}
+	if i < len(want) || r.files["environments.yaml"] == "" {
+		t.Fatalf("README's walkthrough must create environments.yaml and run, in order: %s; it runs: %s", strings.Join(want, ", "), strings.Join(commands, ", "))
+	}
+}
+
+// buildBinary builds railyard into a temporary directory.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "railyard")
+	cmd := exec.Command("go", "build", "-buildvcs=false", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// serverProcess is `railyard serve` running as a process.
+type serverProcess struct {
+	cmd    *exec.Cmd
+	url    string
+	log    *syncBuffer
+	exited chan struct{}
+}
+
+// startServer runs `railyard serve` on a free port and waits until it is
+// ready by polling /readyz.
+func startServer(t *testing.T, bin, dataDir string) *serverProcess {
+	t.Helper()
+	addr := freeAddress(t)
+	s := &serverProcess{url: "http://" + addr, log: &syncBuffer{}, exited: make(chan struct{})}
+	s.cmd = exec.Command(bin, "serve", "--data-dir", dataDir, "--listen", addr)
+	s.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_ = s.cmd.Wait()
+		close(s.exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-s.exited:
+		default:
+			_ = s.cmd.Process.Kill()
+			<-s.exited
+		}
+	})
+	if err := s.waitReady(time.Minute); err != nil {
+		t.Fatalf("%v\nserver log:\n%s", err, s.log)
+	}
+	if want := "Railyard listening on " + s.url + "\n"; !strings.Contains(s.log.String(), want) {
+		t.Errorf("server did not print %q:\n%s", want, s.log)
+	}
+	return s
+}
+
+// waitReady polls /readyz until it answers 200, the process exits or the
+// deadline passes.
+func (s *serverProcess) waitReady(timeout time.Duration) error {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	client := &http.Client{Timeout: time.Second}
+	for {
+		if resp, err := client.Get(s.url + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-s.exited:
+			return fmt.Errorf("railyard serve exited before it was ready: %v", s.cmd.ProcessState)
+		case <-deadline.C:
+			return fmt.Errorf("railyard serve was not ready within %s", timeout)
+		case <-tick.C:
+		}
+	}
+}
+
+// stop sends SIGTERM and expects a clean exit.
+func (s *serverProcess) stop(t *testing.T) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-s.exited:
+	case <-time.After(time.Minute):
+		t.Fatalf("railyard serve did not exit within a minute of SIGTERM\n%s", s.log)
+	}
+	if code := s.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("railyard serve exited with %d after SIGTERM, want 0\n%s", code, s.log)
+	}
+}
+
+// freeAddress returns a 127.0.0.1 address with a port nothing listens on.
+func freeAddress(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// runBinary runs the binary in dir and returns what it printed (standard
+// output and error, in order) and its exit code.
+func runBinary(t *testing.T, bin, dir string, env []string, args ...string) (string, int) {
+	t.Helper()
+	var out bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Dir, cmd.Env = dir, env
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+		t.Fatalf("run railyard %s: %v", strings.Join(args, " "), err)
+	}
+	return out.String(), cmd.ProcessState.ExitCode()
+}
+
+var timeRE = regexp.MustCompile(`\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}`)
+
+// normalizeTimes replaces the times tables print, which differ on every run.
+func normalizeTimes(s string) string {
+	return timeRE.ReplaceAllString(s, "YYYY-MM-DD hh:mm:ss")
+}
+
+// readme is README.md as lines, with the files and console blocks of its
+// walkthrough.
+type readme struct {
+	lines  []string
+	files  map[string]string
+	blocks []*consoleBlock
+}
+
+// consoleBlock is a ```console block: its place in the lines and its steps.
+type consoleBlock struct {
+	start, end int // the lines between the fences
+	steps      []step
+}
+
+// step is one "$ railyard …" line and the output below it.
+type step struct {
+	command string
+	output  string
+}
+
+var fileNameRE = regexp.MustCompile("`([A-Za-z0-9._-]+)`:$")
+
+// parseReadme reads the walkthrough: a ```yaml block right after a line
+// ending in "`<file>`:" is a file to write; a ```console block holds
+// "$ railyard …" commands, each followed by its output.
+func parseReadme(path string) (*readme, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	r := &readme{lines: strings.Split(string(data), "\n"), files: map[string]string{}}
+	for i := 0; i < len(r.lines); i++ {
+		fence := r.lines[i]
+		if fence != "```yaml" && fence != "```console" {
+			continue
+		}
+		end := i + 1
+		for end < len(r.lines) && r.lines[end] != "```" {
+			end++
+		}
+		if end == len(r.lines) {
+			return nil, fmt.Errorf("%s:%d: unterminated code block", path, i+1)
+		}
+		body := r.lines[i+1 : end]
+		switch {
+		case fence == "```console":
+			block, err := parseConsole(body)
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: %v", path, i+1, err)
+			}
+			block.start, block.end = i+1, end
+			r.blocks = append(r.blocks, block)
+		default:
+			if m := fileNameRE.FindStringSubmatch(lineBefore(r.lines, i)); m != nil {
+				r.files[m[1]] = strings.Join(body, "\n") + "\n"
+			}
+		}
+		i = end
+	}
+	return r, nil
+}
+
+// lineBefore returns the last non-blank line before line i.
+func lineBefore(lines []string, i int) string {
+	for i--; i >= 0; i-- {
+		if strings.TrimSpace(lines[i]) != "" {
+			return lines[i]
+		}
+	}
+	return ""
+}
+
+func parseConsole(body []string) (*consoleBlock, error) {
+	b := &consoleBlock{}
+	for _, line := range body {
+		if cmd, ok := strings.CutPrefix(line, "$ "); ok {
+			if !strings.HasPrefix(cmd, "railyard ") {
+				return nil, fmt.Errorf("console blocks run only railyard commands, got %q", line)
+			}
+			b.steps = append(b.steps, step{command: cmd})
+			continue
+		}
+		if len(b.steps) == 0 {
+			return nil, fmt.Errorf("output before the first command: %q", line)
+		}
+		b.steps[len(b.steps)-1].output += line + "\n"
+	}
+	return b, nil
+}
+
+// render returns the README with the console blocks' current outputs.
+func (r *readme) render() string {
+	var out []string
+	prev := 0
+	for _, b := range r.blocks {
+		out = append(out, r.lines[prev:b.start]...)
+		for _, s := range b.steps {
+			out = append(out, "$ "+s.command)
+			out = append(out, strings.Split(strings.TrimSuffix(s.output, "\n"), "\n")...)
+		}
+		prev = b.end
+	}
+	out = append(out, r.lines[prev:]...)
+	return strings.Join(out, "\n")
+}
+
+// splitCommandLine splits a command line into words the way a shell does
+// for plain words and "double-quoted strings".
+func splitCommandLine(s string) ([]string, error) {
+	var words []string
+	var cur strings.Builder
+	inWord, quoted := false, false
+	for _, r := range s {
+		switch {
+		case r == '"':
+			quoted = !quoted
+			inWord = true
+		case r == ' ' && !quoted:
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if quoted {
+		return nil, fmt.Errorf("unterminated quote in %q", s)
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words, nil
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/railyard-cd/railyard"
+)
+
+// The tables for people are golden-tested on fixed objects here, and on a
+// real server's answers in commands_test.go.
+
+func at(minutes int) time.Time { return testNow.Add(time.Duration(minutes) * time.Minute) }
+
+func atPtr(minutes int) *time.Time { t := at(minutes); return &t }
+
+func ptr(v int64) *int64 { return &v }
+
+var (
+	jane = railyard.Actor{Name: "Jane Doe", Email: "jane@example.com"}
+	bob  = railyard.Actor{Name: "Bob", Email: "bob@example.com"}
+)
+
+func fixtureEnvironments() []*railyard.Environment {
+	return []*railyard.Environment{
+		{Name: "development", Config: railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Latest: true, Branch: "^main$"}}, CreatedAt: at(0), UpdatedAt: at(0)},
+		{Name: "production", Config: railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Environment: "staging"}, EnvironmentGroup: "prod",
+			ArgoCD: &railyard.ArgoCDConfig{Destination: railyard.ArgoCDDestination{Server: "https://prod.example.com", Namespace: "apps"}}}, CreatedAt: at(0), UpdatedAt: at(30)},
+		{Name: "staging", Config: railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Environment: "development"}}, CreatedAt: at(0), UpdatedAt: at(0)},
+		{Name: "sandbox", CreatedAt: at(1), UpdatedAt: at(1)},
+	}
+}
+
+func fixtureLocks() []*railyard.Lock {
+	return []*railyard.Lock{
+		{Kind: railyard.LockEnvironment, Environment: "production", ID: "freeze", Message: "Black Friday: no changes until Monday\nAsk #release for exceptions", CreatedBy: bob, CreatedAt: at(5), ExpiresAt: atPtr(48 * 60)},
+		{Kind: railyard.LockApplication, Environment: "staging", Application: "checkout", ID: "hotfix", Message: "Testing a hotfix", CreatedBy: jane, CreatedAt: at(6)},
+		{Kind: railyard.LockTeam, Environment: "staging", Team: "payments", ID: "q4", Message: "Quarter close", CreatedBy: jane, CreatedAt: at(7), CILink: "https://ci.example.com/1"},
+	}
+}
+
+func fixtureApplication() *railyard.ApplicationDetail {
+	locks := fixtureLocks()
+	return &railyard.ApplicationDetail{
+		Application: railyard.Application{Name: "checkout", Team: "payments", CreatedAt: at(1)},
+		Releases: []*railyard.Release{
+			{Application: "checkout", Version: 3, Environments: []string{"development", "production", "staging"}, SourceCommitID: "9a8b7c6d5e4f", SourceAuthor: "Jane Doe",
+				SourceMessage: "Show the delivery date on the confirmation page, with the carrier's estimate\n\nLonger body.", SourceBranch: "main", DisplayVersion: "1.5.0", CreatedAt: at(20)},
+			{Application: "checkout", Version: 2, Environments: []string{"development", "staging"}, SourceCommitID: "4f1c2e9", SourceAuthor: "Bob", SourceMessage: "Fix rounding", DisplayVersion: "1.4.2", CreatedAt: at(10)},
+			{Application: "checkout", Version: 1, Environments: []string{"development"}, CreatedAt: at(2)},
+		},
+		Environments: map[string]*railyard.ApplicationEnvironment{
+			"development": {Deployment: railyard.Deployment{Application: "checkout", Environment: "development", Version: ptr(3), DeployedAt: atPtr(20), DeployedBy: &jane}, Locks: []*railyard.Lock{}},
+			"staging": {Deployment: railyard.Deployment{Application: "checkout", Environment: "staging", Version: ptr(2), DeployedAt: atPtr(12), DeployedBy: &bob,
+				QueuedVersion: ptr(3), QueuedAt: atPtr(21)}, Locks: locks[1:]},
+			"production": {Deployment: railyard.Deployment{Application: "checkout", Environment: "production"}, Locks: locks[:1]},
+			"sandbox":    {Deployment: railyard.Deployment{Application: "checkout", Environment: "sandbox", Version: ptr(1), DeployedAt: atPtr(3), DeployedBy: &jane}, Locks: []*railyard.Lock{}},
+		},
+	}
+}
+
+func fixtureEvents() []*railyard.Event {
+	return []*railyard.Event{
+		{ID: 12, Time: at(21), Actor: jane, Kind: railyard.KindReleaseCreate, Description: "Release checkout 3 (1.5.0), deploy to development, queue in staging (locked)"},
+		{ID: 11, Time: at(7), Actor: jane, Kind: railyard.KindLockCreate, Description: "Lock team payments in staging (q4): Quarter close"},
+		{ID: 10, Time: at(5), Actor: railyard.SystemActor, Kind: railyard.KindLockExpire, Description: "Remove expired locks: production (night)"},
+	}
+}
+
+func fixtureOverview() *railyard.Overview {
+	envs := fixtureEnvironments()[:3]
+	locks := fixtureLocks()
+	return &railyard.Overview{
+		Environments: envs,
+		Applications: []*railyard.OverviewApplication{
+			{Name: "cart", Environments: map[string]*railyard.OverviewCell{
+				"development": {Version: ptr(7), Locks: []*railyard.Lock{}},
+				"staging":     {Version: ptr(6), Locks: []*railyard.Lock{}},
+				"production":  {Version: ptr(5), Locks: locks[:1]},
+			}},
+			{Name: "checkout", Team: "payments", Environments: map[string]*railyard.OverviewCell{
+				"development": {Version: ptr(3), Locks: []*railyard.Lock{}},
+				"staging":     {Version: ptr(2), QueuedVersion: ptr(3), Locks: locks[1:]},
+				"production":  {Locks: locks[:1]},
+			}},
+		},
+	}
+}
+
+// table renders with the tab writer the commands use.
+func table(write func(w io.Writer)) string {
+	var b bytes.Buffer
+	tw := newTabWriter(&b)
+	write(tw)
+	_ = tw.Flush()
+	return b.String()
+}
+
+func TestTables(t *testing.T) {
+	envs := fixtureEnvironments()
+	tests := []struct {
+		name  string
+		write func(w io.Writer)
+	}{
+		{"status", func(w io.Writer) { writeStatusTable(w, fixtureApplication(), envs) }},
+		{"overview", func(w io.Writer) { writeOverviewTable(w, fixtureOverview()) }},
+		{"app_get", func(w io.Writer) { writeApplication(w, fixtureApplication()) }},
+		{"app_list", func(w io.Writer) {
+			writeApplicationsTable(w, []*railyard.Application{{Name: "cart", CreatedAt: at(0)}, {Name: "checkout", Team: "payments", CreatedAt: at(1)}})
+		}},
+		{"app_list_empty", func(w io.Writer) { writeApplicationsTable(w, nil) }},
+		{"env_list", func(w io.Writer) { writeEnvironmentsTable(w, envs) }},
+		{"env_get", func(w io.Writer) { writeEnvironment(w, envs[1]) }},
+		{"lock_list", func(w io.Writer) { writeLocksTable(w, fixtureLocks()) }},
+		{"lock_list_empty", func(w io.Writer) { writeLocksTable(w, []*railyard.Lock{}) }},
+		{"history", func(w io.Writer) { writeEventsTable(w, fixtureEvents()) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			golden(t, "table_"+tt.name, table(tt.write))
+		})
+	}
+}
+
+func TestWriteYAML(t *testing.T) {
+	var b bytes.Buffer
+	if err := writeYAML(&b, fixtureLocks()[:1]); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "yaml_locks", b.String())
+}
+
+func TestWriteYAMLQuotesAmbiguousStrings(t *testing.T) {
+	var b bytes.Buffer
+	v := map[string]any{"commit": "1234567", "flag": "true", "empty": "", "number": 7, "null": nil, "list": []string{"a"}}
+	if err := writeYAML(&b, v); err != nil {
+		t.Fatal(err)
+	}
+	want := "commit: \"1234567\"\nempty: \"\"\nflag: \"true\"\nlist:\n  - a\n\"null\": null\nnumber: 7\n"
+	equal(t, "YAML", b.String(), want)
+}
+
+func TestDescribeResults(t *testing.T) {
+	lock := fixtureLocks()[0]
+	blocker := []railyard.Blocker{{Kind: railyard.LockEnvironment, Lock: lock, Description: "environment lock \"freeze\" on production by Bob: Black Friday"}}
+	rel := &railyard.Release{Application: "checkout", Version: 3, DisplayVersion: "1.5.0"}
+	tests := []struct {
+		name, got, want string
+	}{
+		{"release created", describeReleaseResult(&railyard.Result{Outcome: railyard.OutcomeCreated, Release: rel, Event: &railyard.Event{Changes: []railyard.Change{
+			{Op: railyard.ChangeReleaseCreate}, {Op: railyard.ChangeDeploy, Environment: "development"}, {Op: railyard.ChangeQueue, Environment: "production", Blockers: blocker},
+		}}}), `created release checkout 3 (1.5.0); deployed to development; queued in production (blocked by environment lock "freeze")`},
+		{"release unchanged", describeReleaseResult(&railyard.Result{Outcome: railyard.OutcomeUnchanged, Release: rel}), "release checkout 3 (1.5.0) already exists (identical)"},
+		{"undeploy", describeReleaseResult(&railyard.Result{Outcome: railyard.OutcomeCreated, Release: &railyard.Release{Application: "cart", Version: 9, Undeploy: true}}), "created undeploy release cart 9"},
+		{"deploy", describeDeployResult(railyard.Deploy{Application: "checkout", Version: 3, Environment: "production"}, &railyard.Result{Outcome: railyard.OutcomeDeployed,
+			Event: &railyard.Event{Changes: []railyard.Change{{Op: railyard.ChangeDeploy, PreviousVersion: 2, Blockers: blocker}, {Op: railyard.ChangeUnqueue, Version: 3}}}}),
+			`deployed checkout 3 to production (was 2; overriding environment lock "freeze"; queued version 3 dropped)`},
+		{"deploy unchanged", describeDeployResult(railyard.Deploy{Application: "checkout", Version: 3, Environment: "production"}, &railyard.Result{Outcome: railyard.OutcomeUnchanged}),
+			"checkout 3 already runs in production"},
+		{"deploy queued", describeDeployResult(railyard.Deploy{Application: "checkout", Version: 3, Environment: "production"}, &railyard.Result{Outcome: railyard.OutcomeQueued,
+			Deployment: &railyard.Deployment{QueuedBecause: blocker}}),
+			`queued checkout 3 in production (blocked by environment lock "freeze"); it is deployed when the last lock is gone`},
+		{"group lock", describeLockCreated(railyard.CreateLock{LockKind: railyard.LockGroup, Group: "prod", ID: "freeze", ExpiresAt: atPtr(60)},
+			&railyard.Result{Locks: []*railyard.Lock{{Environment: "de-prod"}, {Environment: "jp-prod"}}}),
+			`created environment lock "freeze" on de-prod, jp-prod (group prod), expires 2025-11-21 10:00:00 UTC`},
+		{"team unlock", describeLockDeleted(railyard.DeleteLock{LockKind: railyard.LockTeam, Environment: "staging", Team: "payments", ID: "q4"},
+			&railyard.Result{Event: &railyard.Event{Changes: []railyard.Change{{Op: railyard.ChangeLockDelete, Environment: "staging"},
+				{Op: railyard.ChangeDeploy, Application: "checkout", Version: 3, Environment: "staging"}}}}),
+			`deleted team lock "q4" on team payments in staging; deployed queued checkout 3 to staging`},
+	}
+	for _, tt := range tests {
+		equal(t, tt.name, tt.got, tt.want)
+	}
+}

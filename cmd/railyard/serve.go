@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/railyard-cd/railyard"
+	rhttp "github.com/railyard-cd/railyard/http"
+	"github.com/railyard-cd/railyard/sqlite"
+	"github.com/spf13/cobra"
+)
+
+// Defaults of serve.
+const (
+	defaultDataDir            = "./railyard-data"
+	defaultListen             = "127.0.0.1:8080"
+	defaultLockExpiryInterval = 10 * time.Second
+	shutdownTimeout           = 30 * time.Second
+)
+
+// serveOptions are the flags of `railyard serve`.
+type serveOptions struct {
+	dataDir            string
+	listen             string
+	maxManifestBytes   int64
+	maxRequestBytes    int64
+	logFormat          string
+	logLevel           string
+	lockExpiryInterval time.Duration
+}
+
+func (m *Main) newServeCommand() *cobra.Command {
+	o := &serveOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Railyard server",
+		Long: `Run the Railyard server: the HTTP API with its SQLite database in the data
+directory. It logs to standard error, prints the URL it serves on to standard
+output once it accepts connections, and shuts down gracefully on SIGINT or
+SIGTERM.`,
+		Example: `  railyard serve
+  railyard serve --data-dir /var/lib/railyard --listen :8080 --log-format json`,
+		Args: noArgs,
+		RunE: m.run(func(ctx context.Context, cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("data-dir") {
+				o.dataDir = firstNonEmpty(m.Getenv("RAILYARD_DATA_DIR"), o.dataDir)
+			}
+			if !cmd.Flags().Changed("listen") {
+				o.listen = firstNonEmpty(m.Getenv("RAILYARD_LISTEN"), o.listen)
+			}
+			return m.serve(ctx, o)
+		}),
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&o.dataDir, "data-dir", defaultDataDir, "directory of Railyard's data (created if missing; env RAILYARD_DATA_DIR)")
+	fs.StringVar(&o.listen, "listen", defaultListen, "address to listen on (env RAILYARD_LISTEN)")
+	fs.Int64Var(&o.maxManifestBytes, "max-manifest-bytes", railyard.DefaultMaxManifestBytes, "largest manifest of one environment a release may have")
+	fs.Int64Var(&o.maxRequestBytes, "max-request-bytes", rhttp.DefaultMaxRequestBytes, "largest request body the API accepts")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.DurationVar(&o.lockExpiryInterval, "lock-expiry-interval", defaultLockExpiryInterval, "how often expired locks are removed")
+	_ = cmd.RegisterFlagCompletionFunc("log-format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("log-level", cobra.FixedCompletions([]string{"debug", "info", "warn", "error"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.MarkFlagDirname("data-dir")
+	return cmd
+}
+
+// validate checks the flags before anything is opened.
+func (o *serveOptions) validate() error {
+	switch {
+	case o.dataDir == "":
+		return usageErrorf("--data-dir must not be empty")
+	case o.maxManifestBytes <= 0:
+		return usageErrorf("--max-manifest-bytes must be positive, got %d", o.maxManifestBytes)
+	case o.maxRequestBytes <= 0:
+		return usageErrorf("--max-request-bytes must be positive, got %d", o.maxRequestBytes)
+	case o.lockExpiryInterval <= 0:
+		return usageErrorf("--lock-expiry-interval must be positive, got %s", o.lockExpiryInterval)
+	}
+	return nil
+}
+
+// newLogger returns the server's logger on w.
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageErrorf("--log-level %q is not known: use debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, usageErrorf("--log-format %q is not known: use text or json", format)
+}
+
+// serve runs the server until ctx is cancelled, then shuts it down: it
+// stops accepting connections, lets running requests finish, stops the
+// lock-expiry loop and closes the store.
+func (m *Main) serve(ctx context.Context, o *serveOptions) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	logger, err := newLogger(m.Stderr, o.logFormat, o.logLevel)
+	if err != nil {
+		return err
+	}
+	db, err := openStore(o.dataDir)
+	if err != nil {
+		return err
+	}
+	m.closers = append(m.closers, onceCloser(db.Close))
+
+	engine := railyard.NewEngine(db)
+	engine.MaxManifestBytes = int(o.maxManifestBytes)
+	srv := newHTTPServer(engine, o, logger)
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", o.listen, err)
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	url := "http://" + ln.Addr().String()
+	logger.Info("serving", "addr", ln.Addr().String(), "url", url, "data_dir", o.dataDir, "database", db.Path())
+	m.printf("Railyard listening on %s\n", url)
+
+	var wg sync.WaitGroup
+	loopCtx, stopLoop := context.WithCancel(ctx)
+	defer stopLoop()
+	wg.Go(func() { expireLocksLoop(loopCtx, engine, o.lockExpiryInterval, logger) })
+
+	select {
+	case err = <-serveErr:
+		err = fmt.Errorf("serve HTTP: %w", err)
+	case <-ctx.Done():
+		logger.Info("shutting down", "reason", context.Cause(ctx).Error())
+		err = shutdown(srv)
+	}
+	stopLoop()
+	wg.Wait()
+	if cerr := m.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("close store: %w", cerr)
+	}
+	if err == nil {
+		logger.Info("stopped")
+	}
+	return err
+}
+
+// newHTTPServer returns the HTTP server of the API over engine.
+func newHTTPServer(engine *railyard.Engine, o *serveOptions, logger *slog.Logger) *http.Server {
+	handler := rhttp.NewServer(engine, rhttp.Options{
+		MaxManifestBytes: o.maxManifestBytes,
+		MaxRequestBytes:  o.maxRequestBytes,
+		Logger:           logger,
+	}).Handler()
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// openStore creates the data directory (readable only by its owner) and
+// opens the SQLite database in it.
+func openStore(dataDir string) (*sqlite.DB, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	db := sqlite.NewDB(filepath.Join(dataDir, "railyard.db"))
+	if err := db.Open(); err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return db, nil
+}
+
+// shutdown stops the HTTP server gracefully, waiting at most
+// shutdownTimeout for running requests.
+func shutdown(srv *http.Server) error {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		return fmt.Errorf("shut down HTTP server: %w", err)
+	}
+	return nil
+}
+
+// expireLocksLoop removes expired locks every interval until ctx is done.
+// A failure is logged and retried at the next tick: the loop is the edge
+// where errors end.
+func expireLocksLoop(ctx context.Context, engine *railyard.Engine, interval time.Duration, logger *slog.Logger) {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		ev, err := engine.ExpireLocks(ctx)
+		switch {
+		case err != nil && !errors.Is(err, context.Canceled):
+			logger.Error("expire locks", "error", err)
+		case ev != nil:
+			logger.Info("expired locks", "event_id", ev.ID, "description", ev.Description)
+		}
+	}
+}
+
+// onceCloser returns a close function that closes only the first time.
+func onceCloser(close func() error) func() error {
+	var once sync.Once
+	var err error
+	return func() error {
+		once.Do(func() { err = close() })
+		return err
+	}
+}

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/railyard-cd/railyard"
+)
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader in
+// different goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startServe runs `railyard serve` in-process with env as its environment
+// and returns the URL it printed, its log, and a function that stops it
+// and returns Run's error.
+func startServe(t *testing.T, env map[string]string, args ...string) (url string, log *syncBuffer, stop func() error) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	log = &syncBuffer{}
+	m := &Main{Stdout: pw, Stderr: log, Getenv: func(k string) string { return env[k] }, Now: time.Now}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		err := m.Run(ctx, append([]string{"serve"}, args...))
+		pw.Close()
+		done <- err
+	}()
+	stop = func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(time.Minute):
+			t.Fatal("serve did not stop within a minute of its context being cancelled")
+			return nil
+		}
+	}
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("serve printed no address: %v (Run: %v)\nlog:\n%s", err, stop(), log)
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	url, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), "Railyard listening on ")
+	if !ok {
+		t.Fatalf("serve printed %q, want \"Railyard listening on <url>\"", line)
+	}
+	return url, log, stop
+}
+
+// TestServe starts the server in-process from environment variables, uses
+// it, and stops it as a signal would, checking for a clean shutdown.
+func TestServe(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	url, log, stop := startServe(t, map[string]string{"RAILYARD_DATA_DIR": dataDir, "RAILYARD_LISTEN": "127.0.0.1:0"}, "--log-format", "json")
+
+	resp, err := http.Get(url + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /readyz: %s", resp.Status)
+	}
+	c := newCLI(t, url)
+	equal(t, "env apply", c.ok("env", "apply", "-f", writeFile(t, t.TempDir(), "envs.yaml", environmentsYAML)),
+		"created environment development\ncreated environment staging\ncreated environment production\n")
+
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v\nlog:\n%s", err, log)
+	}
+	info, err := os.Stat(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := info.Mode().Perm(); perm != 0o700 {
+		t.Errorf("data directory mode = %o, want 700", perm)
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "railyard.db")); err != nil {
+		t.Errorf("database: %v", err)
+	}
+	for _, want := range []string{`"msg":"serving"`, `"msg":"shutting down"`, `"msg":"stopped"`} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log has no %s:\n%s", want, log)
+		}
+	}
+
+	// The data survives a restart.
+	url, log, stop = startServe(t, nil, "--data-dir", dataDir, "--listen", "127.0.0.1:0")
+	if got := newCLI(t, url).ok("env", "list", "-o", "json"); strings.Count(got, `"name":`) != 3 {
+		t.Errorf("after restart, env list:\n%s", got)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v\nlog:\n%s", err, log)
+	}
+}
+
+// TestServeListenError checks that an address in use is reported.
+func TestServeListenError(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c := newCLI(t, "")
+	stderr := c.fail(exitError, "serve", "--data-dir", t.TempDir(), "--listen", ln.Addr().String())
+	want := "Error: listen on " + ln.Addr().String() + ": listen tcp " + ln.Addr().String() + ": bind: address already in use\n"
+	if !strings.HasSuffix(stderr, want) {
+		t.Errorf("stderr:\n%s\nwant it to end with:\n%s", stderr, want)
+	}
+}
+
+// TestExpireLocksLoop checks that the loop removes an expired lock and
+// deploys what was queued behind it.
+func TestExpireLocksLoop(t *testing.T) {
+	srv := newTestServer(t)
+	var now atomic.Int64
+	now.Store(testNow.UnixNano())
+	srv.Engine.Now = func() time.Time { return time.Unix(0, now.Load()).UTC() }
+	c := newCLI(t, srv.URL)
+	dir := t.TempDir()
+	c.ok("env", "apply", "-f", writeFile(t, dir, "envs.yaml", environmentsYAML))
+	c.ok("lock", "env", "development", "night", "-m", "Nightly maintenance", "--expires-in", "1h")
+	equal(t, "release", c.ok("release", "checkout", "--manifest", "development="+writeFile(t, dir, "m.yaml", manifest("1"))),
+		"created release checkout 1; queued in development (blocked by environment lock \"night\")\n")
+	now.Add(int64(2 * time.Hour))
+
+	log := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		expireLocksLoop(ctx, srv.Engine, time.Millisecond, slog.New(slog.NewTextHandler(log, nil)))
+		close(done)
+	}()
+	waitFor(t, 10*time.Second, func() bool {
+		locks, err := srv.Engine.FindLocks(context.Background(), railyard.LockFilter{})
+		return err == nil && len(locks) == 0
+	})
+	cancel()
+	<-done
+	if want := "Remove expired locks: development (night); deploy queued checkout 1 to development"; !strings.Contains(log.String(), want) {
+		t.Errorf("log has no %q:\n%s", want, log)
+	}
+	if got := c.ok("status"); !strings.Contains(got, "checkout     -     1") {
+		t.Errorf("status after expiry:\n%s", got)
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after timeout.
+func waitFor(t *testing.T, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-deadline.C:
+			t.Fatalf("condition not met within %s", timeout)
+		case <-tick.C:
+		}
+	}
+}

@@ -1,0 +1,105 @@
+package gitrepo
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/railyard-cd/railyard"
+)
+
+// manifest10KB is a 10 KB manifest, different per application and version.
+func manifest10KB(app string, version int64, env string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\n  labels:\n    env: %s\ndata:\n  version: \"%d\"\n", app, env, version)
+	for i := 0; b.Len() < 10<<10; i++ {
+		fmt.Fprintf(&b, "  key%04d: value-%s-%d-%04d\n", i, app, version, i)
+	}
+	return b.String()
+}
+
+func releaseWith10KB(app string, version int64, envs []string) *railyard.CreateRelease {
+	m := make(map[string]string, len(envs))
+	for _, env := range envs {
+		m[env] = manifest10KB(app, version, env)
+	}
+	return &railyard.CreateRelease{Application: app, Version: version, Team: "team-" + app[len(app)-1:], Manifests: m,
+		SourceCommitID: "0123456789abcdef0123456789abcdef01234567", SourceAuthor: "CI <ci@example.com>", SourceMessage: "Build " + app}
+}
+
+// seed creates envs (all upstream.latest) and apps applications deployed
+// in every one of them, and exports it all.
+func seed(b *testing.B, e *testEnv, envs []string, apps int) {
+	b.Helper()
+	var cmds []railyard.Command
+	for _, env := range envs {
+		cmds = append(cmds, envCmd(env, railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Latest: true}}))
+	}
+	e.must(cmds...)
+	for i := 0; i < apps; i += 100 {
+		cmds = cmds[:0]
+		for j := i; j < min(i+100, apps); j++ {
+			cmds = append(cmds, releaseWith10KB(fmt.Sprintf("app-%05d", j), 1, envs))
+		}
+		e.must(cmds...)
+	}
+	e.sync()
+}
+
+// BenchmarkExportDeploy exports one deploy event (and pushes it) into a
+// small repository and into one with 5,000 applications × 10 environments:
+// the cost of an event must not depend on the repository's size.
+func BenchmarkExportDeploy(b *testing.B) {
+	for _, size := range []struct {
+		name       string
+		apps, envs int
+	}{{"apps=10,envs=1", 10, 1}, {"apps=5000,envs=10", 5000, 10}} {
+		b.Run(size.name, func(b *testing.B) {
+			e := newTestEnv(b)
+			var envs []string
+			for i := 0; i < size.envs; i++ {
+				envs = append(envs, fmt.Sprintf("env-%02d", i))
+			}
+			seed(b, e, envs, size.apps)
+			// Two releases of the app to deploy alternately.
+			e.must(releaseWith10KB("app-00001", 2, envs))
+			e.sync()
+			ctx := context.Background()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				e.must(&railyard.Deploy{Application: "app-00001", Environment: envs[0], Version: int64(1 + i%2)})
+				b.StartTimer()
+				if err := e.x.Sync(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkExportReleases exports 10,000 release events (1 application
+// each, 3 environments, 10 KB manifests) into an environment holding
+// 1,000 applications, with pushes to a local bare repository.
+func BenchmarkExportReleases(b *testing.B) {
+	e := newTestEnv(b)
+	envs := []string{"development", "staging", "production"}
+	seed(b, e, envs, 1000)
+	const n = 10000
+	for i := 0; i < n; i += 100 {
+		var cmds []railyard.Command
+		for j := i; j < i+100; j++ {
+			cmds = append(cmds, releaseWith10KB(fmt.Sprintf("app-%05d", j%1000), int64(2+j/1000), envs))
+		}
+		e.must(cmds...)
+	}
+	b.ResetTimer()
+	start := time.Now()
+	e.sync()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(n)/elapsed.Seconds(), "events/s")
+	b.ReportMetric(0, "ns/op")
+}

@@ -1,0 +1,82 @@
+package http
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	nethttp "net/http"
+
+	railyard "github.com/railyard-cd/railyard"
+)
+
+// codeMethodNotAllowed is the code of a 405 answer. It is not a domain
+// code: only the router, never the engine, can say a method is wrong.
+const codeMethodNotAllowed = "method_not_allowed"
+
+// statusByCode is the one table that maps domain error codes to HTTP
+// status codes.
+var statusByCode = map[string]int{
+	railyard.EINVALID:      nethttp.StatusBadRequest,
+	railyard.ENOTFOUND:     nethttp.StatusNotFound,
+	railyard.ECONFLICT:     nethttp.StatusConflict,
+	railyard.ELOCKED:       nethttp.StatusLocked,
+	railyard.ETOOLARGE:     nethttp.StatusRequestEntityTooLarge,
+	railyard.EUNSUPPORTED:  nethttp.StatusUnsupportedMediaType,
+	railyard.EUNAUTHORIZED: nethttp.StatusUnauthorized,
+	railyard.EFORBIDDEN:    nethttp.StatusForbidden,
+	railyard.EINTERNAL:     nethttp.StatusInternalServerError,
+}
+
+// errorStatus returns the HTTP status of a domain error code; unknown
+// codes are internal errors.
+func errorStatus(code string) int {
+	if status, ok := statusByCode[code]; ok {
+		return status
+	}
+	return nethttp.StatusInternalServerError
+}
+
+// writeError answers err as JSON. Domain errors are answered as they are,
+// with their detail; everything else is logged and answered with a
+// generic message, because its text may hold internals (paths, SQL).
+func (s *Server) writeError(w nethttp.ResponseWriter, r *nethttp.Request, err error) {
+	err = requestError(err)
+	e := railyard.AsError(err)
+	if e == nil || e.Code == railyard.EINTERNAL {
+		if !errors.Is(err, context.Canceled) {
+			// Only the route pattern and the error: never bodies or
+			// headers, which may hold secrets.
+			s.opts.Logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "route", r.Pattern, "error", err)
+		}
+		e = &railyard.Error{Code: railyard.EINTERNAL, Message: "Internal error."}
+	}
+	writeJSON(w, errorStatus(e.Code), e)
+}
+
+// requestError turns errors of reading the request into domain errors:
+// a body over the limit is ETOOLARGE naming the limit.
+func requestError(err error) error {
+	var tooLarge *nethttp.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return railyard.Errorf(railyard.ETOOLARGE, "request body is larger than the limit of %d bytes", tooLarge.Limit).WithField("body")
+	}
+	return err
+}
+
+// writeJSON answers v as JSON with the given status. An encoding error
+// can only happen after the status is sent, so it is not reported: the
+// client sees a truncated body.
+func writeJSON(w nethttp.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// fieldError is a shorthand for an EINVALID error naming a field.
+func fieldError(field, format string, args ...any) error {
+	return railyard.Errorf(railyard.EINVALID, "%s", fmt.Sprintf(format, args...)).WithField(field)
+}

@@ -1,0 +1,284 @@
+// Package http serves Railyard over HTTP: the JSON API under /api/v1, the
+// Kuberpult-compatible endpoints existing CI pipelines call, the OpenAPI
+// document, health checks and the home page of the web UI. It also holds
+// the Go client the CLI uses.
+//
+// The package is named after the dependency it wraps, as the other
+// subpackages are; it imports net/http as nethttp. Handlers only translate
+// between the wire and the engine: every rule lives in the root package.
+package http
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	nethttp "net/http"
+	"path"
+	"time"
+
+	railyard "github.com/railyard-cd/railyard"
+)
+
+// Default request limits.
+const (
+	// DefaultMaxManifestBytes is the default limit of one manifest.
+	DefaultMaxManifestBytes = railyard.DefaultMaxManifestBytes
+	// DefaultMaxRequestBytes is the default limit of one request body.
+	DefaultMaxRequestBytes = 64 << 20
+)
+
+// Headers carrying the actor, base64-encoded (Kuberpult's convention,
+// which lets names hold any character a header could not).
+const (
+	headerAuthorName  = "author-name"
+	headerAuthorEmail = "author-email"
+)
+
+// Options configure a Server. The zero value is useful: every field has a
+// default.
+type Options struct {
+	// MaxManifestBytes limits one manifest in a release upload; 0 means
+	// DefaultMaxManifestBytes.
+	MaxManifestBytes int64
+	// MaxRequestBytes limits one request body; 0 means
+	// DefaultMaxRequestBytes. It bounds the memory a request may hold.
+	MaxRequestBytes int64
+	// DefaultActor is recorded when a request carries no author headers;
+	// the zero value means railyard.DefaultActor.
+	DefaultActor railyard.Actor
+	// Logger receives internal errors; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// withDefaults returns the options with every zero field defaulted.
+func (o Options) withDefaults() Options {
+	if o.MaxManifestBytes <= 0 {
+		o.MaxManifestBytes = DefaultMaxManifestBytes
+	}
+	if o.MaxRequestBytes <= 0 {
+		o.MaxRequestBytes = DefaultMaxRequestBytes
+	}
+	if o.DefaultActor.Name == "" {
+		o.DefaultActor = railyard.DefaultActor
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// Server answers Railyard's HTTP API by calling the engine. It holds no
+// state of its own besides its configuration, so it is safe for concurrent
+// use and several servers may share one engine.
+type Server struct {
+	engine *railyard.Engine
+	opts   Options
+	routes []route
+	mux    *nethttp.ServeMux
+	home   *template.Template
+}
+
+// handlerFunc is a handler that returns its error instead of writing it,
+// so that errors are answered in one place with one status table.
+type handlerFunc func(w nethttp.ResponseWriter, r *nethttp.Request) error
+
+// route is one entry of the route table: a method, a ServeMux path
+// pattern, the handler and its OpenAPI description.
+type route struct {
+	method  string
+	pattern string
+	handle  handlerFunc
+	doc     *operation
+}
+
+// NewServer returns a server that applies requests through engine.
+func NewServer(engine *railyard.Engine, opts Options) *Server {
+	s := &Server{engine: engine, opts: opts.withDefaults(), mux: nethttp.NewServeMux()}
+	s.home = template.Must(template.ParseFS(uiFS, "ui/home.html"))
+	s.routes = s.routeTable()
+	for _, rt := range s.routes {
+		s.mux.Handle(rt.method+" "+rt.pattern, s.wrap(rt.handle))
+	}
+	return s
+}
+
+// routeTable lists every route the server answers: the one place routes
+// are declared, so that the OpenAPI document and its test can enumerate
+// them.
+func (s *Server) routeTable() []route {
+	return []route{
+		{"GET", "/{$}", s.handleHome, homeDoc},
+		{"GET", "/healthz", s.handleHealthz, healthzDoc},
+		{"GET", "/readyz", s.handleReadyz, readyzDoc},
+		{"GET", "/api/v1/openapi.json", s.handleOpenAPI, openAPIDoc},
+
+		{"GET", "/api/v1/environments", s.handleFindEnvironments, findEnvironmentsDoc},
+		{"GET", "/api/v1/environments/{env}", s.handleFindEnvironment, findEnvironmentDoc},
+		{"PUT", "/api/v1/environments/{env}", s.handlePutEnvironment, putEnvironmentDoc},
+		{"DELETE", "/api/v1/environments/{env}", s.handleDeleteEnvironment, deleteEnvironmentDoc},
+
+		{"GET", "/api/v1/applications", s.handleFindApplications, findApplicationsDoc},
+		{"GET", "/api/v1/applications/{app}", s.handleFindApplication, findApplicationDoc},
+		{"DELETE", "/api/v1/applications/{app}", s.handleDeleteApplication, deleteApplicationDoc},
+		{"POST", "/api/v1/applications/{app}/releases", s.handleCreateRelease, createReleaseDoc},
+		{"GET", "/api/v1/applications/{app}/releases/{version}", s.handleFindRelease, findReleaseDoc},
+		{"POST", "/api/v1/applications/{app}/environments/{env}/deploy", s.handleDeploy, deployDoc},
+
+		{"PUT", "/api/v1/environments/{env}/locks/{id}", s.handleCreateLock(railyard.LockEnvironment), createLockDoc(railyard.LockEnvironment)},
+		{"DELETE", "/api/v1/environments/{env}/locks/{id}", s.handleDeleteLock(railyard.LockEnvironment), deleteLockDoc(railyard.LockEnvironment)},
+		{"PUT", "/api/v1/environments/{env}/applications/{app}/locks/{id}", s.handleCreateLock(railyard.LockApplication), createLockDoc(railyard.LockApplication)},
+		{"DELETE", "/api/v1/environments/{env}/applications/{app}/locks/{id}", s.handleDeleteLock(railyard.LockApplication), deleteLockDoc(railyard.LockApplication)},
+		{"PUT", "/api/v1/environments/{env}/teams/{team}/locks/{id}", s.handleCreateLock(railyard.LockTeam), createLockDoc(railyard.LockTeam)},
+		{"DELETE", "/api/v1/environments/{env}/teams/{team}/locks/{id}", s.handleDeleteLock(railyard.LockTeam), deleteLockDoc(railyard.LockTeam)},
+		{"PUT", "/api/v1/environment-groups/{group}/locks/{id}", s.handleCreateLock(railyard.LockGroup), createLockDoc(railyard.LockGroup)},
+		{"DELETE", "/api/v1/environment-groups/{group}/locks/{id}", s.handleDeleteLock(railyard.LockGroup), deleteLockDoc(railyard.LockGroup)},
+		{"GET", "/api/v1/locks", s.handleFindLocks, findLocksDoc},
+
+		{"GET", "/api/v1/overview", s.handleOverview, overviewDoc},
+		{"GET", "/api/v1/events", s.handleFindEvents, findEventsDoc},
+		{"POST", "/api/v1/batch", s.handleBatch, batchDoc},
+
+		{"POST", "/release", s.handleKuberpultRelease(true), kuberpultReleaseDoc("/release")},
+		{"POST", "/api/release", s.handleKuberpultRelease(false), kuberpultReleaseDoc("/api/release")},
+		{"POST", "/api/application/{app}/release/manifests/latest", s.handleKuberpultManifests, kuberpultManifestsDoc},
+		{"POST", "/api/application/{app}/release/manifests/{version}", s.handleKuberpultManifests, kuberpultManifestsDoc},
+		{"PUT", "/environments/{env}/locks/{id}", s.handleKuberpultCreateLock(railyard.LockEnvironment), kuberpultCreateLockDoc(railyard.LockEnvironment)},
+		{"DELETE", "/environments/{env}/locks/{id}", s.handleKuberpultDeleteLock(railyard.LockEnvironment), kuberpultDeleteLockDoc(railyard.LockEnvironment)},
+		{"PUT", "/environments/{env}/applications/{app}/locks/{id}", s.handleKuberpultCreateLock(railyard.LockApplication), kuberpultCreateLockDoc(railyard.LockApplication)},
+		{"DELETE", "/environments/{env}/applications/{app}/locks/{id}", s.handleKuberpultDeleteLock(railyard.LockApplication), kuberpultDeleteLockDoc(railyard.LockApplication)},
+		{"PUT", "/api/environments/{env}/lock/team/{team}/{id}", s.handleKuberpultCreateLock(railyard.LockTeam), kuberpultCreateLockDoc(railyard.LockTeam)},
+		{"DELETE", "/api/environments/{env}/lock/team/{team}/{id}", s.handleKuberpultDeleteLock(railyard.LockTeam), kuberpultDeleteLockDoc(railyard.LockTeam)},
+		{"PUT", "/environment-groups/{group}/locks/{id}", s.handleKuberpultCreateLock(railyard.LockGroup), kuberpultCreateLockDoc(railyard.LockGroup)},
+		{"DELETE", "/environment-groups/{group}/locks/{id}", s.handleKuberpultDeleteLock(railyard.LockGroup), kuberpultDeleteLockDoc(railyard.LockGroup)},
+		// The paths Kuberpult's client uses for the same locks when it
+		// authenticates with Dex (an /api prefix), and without Dex for team
+		// locks (no /api prefix).
+		{"PUT", "/api/environments/{env}/locks/{id}", s.handleKuberpultCreateLock(railyard.LockEnvironment), kuberpultCreateLockDoc(railyard.LockEnvironment)},
+		{"DELETE", "/api/environments/{env}/locks/{id}", s.handleKuberpultDeleteLock(railyard.LockEnvironment), kuberpultDeleteLockDoc(railyard.LockEnvironment)},
+		{"PUT", "/api/environments/{env}/applications/{app}/locks/{id}", s.handleKuberpultCreateLock(railyard.LockApplication), kuberpultCreateLockDoc(railyard.LockApplication)},
+		{"DELETE", "/api/environments/{env}/applications/{app}/locks/{id}", s.handleKuberpultDeleteLock(railyard.LockApplication), kuberpultDeleteLockDoc(railyard.LockApplication)},
+		{"PUT", "/environments/{env}/lock/team/{team}/{id}", s.handleKuberpultCreateLock(railyard.LockTeam), kuberpultCreateLockDoc(railyard.LockTeam)},
+		{"DELETE", "/environments/{env}/lock/team/{team}/{id}", s.handleKuberpultDeleteLock(railyard.LockTeam), kuberpultDeleteLockDoc(railyard.LockTeam)},
+		{"PUT", "/api/environment-groups/{group}/locks/{id}", s.handleKuberpultCreateLock(railyard.LockGroup), kuberpultCreateLockDoc(railyard.LockGroup)},
+		{"DELETE", "/api/environment-groups/{group}/locks/{id}", s.handleKuberpultDeleteLock(railyard.LockGroup), kuberpultDeleteLockDoc(railyard.LockGroup)},
+	}
+}
+
+// Handler returns the server's root handler.
+func (s *Server) Handler() nethttp.Handler {
+	return nethttp.HandlerFunc(s.serveHTTP)
+}
+
+// serveHTTP routes a request. Unlike a bare ServeMux it never redirects:
+// a path with "." or ".." segments is refused (a name such as ".." must
+// never be cleaned into a different route), and unknown routes and wrong
+// methods are answered in JSON like every other error.
+func (s *Server) serveHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
+	if p := r.URL.EscapedPath(); p == "" || cleanPath(p) != p {
+		s.writeError(w, r, railyard.Errorf(railyard.EINVALID, "path %q is not canonical: it must not contain empty, '.' or '..' segments", truncate(p, 200)).WithField("path"))
+		return
+	}
+	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	// Let the mux decide between 404 and 405 (it knows the other methods
+	// of the path), but answer in JSON.
+	catcher := &statusCatcher{header: nethttp.Header{}}
+	h.ServeHTTP(catcher, r)
+	if catcher.status == nethttp.StatusMethodNotAllowed {
+		w.Header().Set("Allow", catcher.header.Get("Allow"))
+		writeJSON(w, nethttp.StatusMethodNotAllowed, &railyard.Error{Code: codeMethodNotAllowed,
+			Message: fmt.Sprintf("method %s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, catcher.header.Get("Allow"))})
+		return
+	}
+	s.writeError(w, r, railyard.Errorf(railyard.ENOTFOUND, "no route %s %s: see /api/v1/openapi.json for the API", r.Method, truncate(r.URL.Path, 200)))
+}
+
+// cleanPath is path.Clean that keeps a trailing slash, as ServeMux does.
+func cleanPath(p string) string {
+	if p == "" || p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
+}
+
+// statusCatcher records the status a handler writes and drops the body.
+type statusCatcher struct {
+	header nethttp.Header
+	status int
+}
+
+func (c *statusCatcher) Header() nethttp.Header      { return c.header }
+func (c *statusCatcher) Write(b []byte) (int, error) { return len(b), nil }
+func (c *statusCatcher) WriteHeader(status int)      { c.status = status }
+
+// wrap turns a handlerFunc into a handler: it bounds the request body,
+// answers returned errors, and turns a panic into a logged 500 so one bad
+// request cannot take the process down with an HTML error page.
+func (s *Server) wrap(h handlerFunc) nethttp.Handler {
+	return nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		r.Body = nethttp.MaxBytesReader(w, r.Body, s.opts.MaxRequestBytes)
+		defer func() {
+			if v := recover(); v != nil {
+				if v == nethttp.ErrAbortHandler {
+					panic(v)
+				}
+				s.writeError(w, r, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// now returns the engine's clock, so that times computed here (a lock's
+// expiry from a suggested lifetime) agree with the engine's in tests.
+func (s *Server) now() func() time.Time {
+	if s.engine.Now != nil {
+		return s.engine.Now
+	}
+	return time.Now
+}
+
+// statusResponse is the body of the health endpoints.
+type statusResponse struct {
+	Status  string `json:"status"`
+	Message string `json:"message,omitempty"`
+}
+
+// handleHealthz answers while the process is up; it touches nothing else,
+// so an orchestrator restarts Railyard only when Railyard itself is stuck.
+func (s *Server) handleHealthz(w nethttp.ResponseWriter, r *nethttp.Request) error {
+	writeJSON(w, nethttp.StatusOK, statusResponse{Status: "ok"})
+	return nil
+}
+
+// handleReadyz answers 200 only while the store answers a read.
+func (s *Server) handleReadyz(w nethttp.ResponseWriter, r *nethttp.Request) error {
+	if _, err := s.engine.LastEventID(r.Context()); err != nil {
+		if !errors.Is(err, context.Canceled) {
+			s.opts.Logger.ErrorContext(r.Context(), "readiness check failed", "error", err)
+		}
+		writeJSON(w, nethttp.StatusServiceUnavailable, statusResponse{Status: "unavailable", Message: "the store does not answer"})
+		return nil
+	}
+	writeJSON(w, nethttp.StatusOK, statusResponse{Status: "ok"})
+	return nil
+}
+
+// truncate shortens s for messages.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
