@@ -51,7 +51,7 @@ type Result struct {
 	// Event is the recorded event; nil when the command changed nothing
 	// (an identical re-publish, a deploy of the running version).
 	Event *Event `json:"event,omitempty"`
-	// Release is set by release.create (without manifests).
+	// Release is set by release.create and deploy (without manifests).
 	Release *Release `json:"release,omitempty"`
 	// Deployment is set by deploy: the state after the command.
 	Deployment *Deployment `json:"deployment,omitempty"`

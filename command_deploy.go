@@ -47,7 +47,11 @@ func (d *Deploy) apply(ctx context.Context, c *commandContext) (*Result, error) 
 		return nil, err
 	}
 	if dep.Version != nil && *dep.Version == d.Version {
-		return d.alreadyRunning(ctx, c, dep)
+		res, err := d.alreadyRunning(ctx, c, dep)
+		if res != nil {
+			res.Release = rel
+		}
+		return res, err
 	}
 	blockers, err := c.blockers(ctx, d.Application, app.Team, d.Environment)
 	if err != nil {
@@ -69,7 +73,7 @@ func (d *Deploy) apply(ctx context.Context, c *commandContext) (*Result, error) 
 				return nil, err
 			}
 			c.describe("Queue %s %s in %s (blocked by %s)", d.Application, releaseLabel(rel), d.Environment, blockerNames(blockers))
-			return &Result{Outcome: OutcomeQueued, Deployment: dep}, nil
+			return &Result{Outcome: OutcomeQueued, Deployment: dep, Release: rel}, nil
 		}
 	}
 	reason := "manual"
@@ -84,7 +88,7 @@ func (d *Deploy) apply(ctx context.Context, c *commandContext) (*Result, error) 
 	} else {
 		c.describe("Deploy %s %s to %s", d.Application, releaseLabel(rel), d.Environment)
 	}
-	return &Result{Outcome: OutcomeDeployed, Deployment: dep}, nil
+	return &Result{Outcome: OutcomeDeployed, Deployment: dep, Release: rel}, nil
 }
 
 // alreadyRunning answers a deploy of the running version: nothing to do,

@@ -5,13 +5,15 @@ import (
 	"time"
 )
 
-// FindEnvironments returns every environment, ordered by name.
+// FindEnvironments returns every environment in pipeline order (see
+// SortEnvironments).
 func (e *Engine) FindEnvironments(ctx context.Context) ([]*Environment, error) {
 	var envs []*Environment
 	err := e.store.View(ctx, func(tx Tx) (err error) {
 		envs, err = tx.FindEnvironments(ctx)
 		return err
 	})
+	SortEnvironments(envs)
 	return envs, err
 }
 
@@ -157,6 +159,7 @@ func (e *Engine) Overview(ctx context.Context) (*Overview, error) {
 		if err != nil {
 			return err
 		}
+		SortEnvironments(envs)
 		ov = buildOverview(envs, apps, deps, locks, e.now())
 		return nil
 	})

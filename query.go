@@ -5,6 +5,7 @@ import "time"
 // Overview is what runs where, for every application in every
 // environment, in one read.
 type Overview struct {
+	// Environments in pipeline order (see SortEnvironments).
 	Environments []*Environment         `json:"environments"`
 	Applications []*OverviewApplication `json:"applications"`
 }

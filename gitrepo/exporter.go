@@ -79,24 +79,10 @@ type Exporter struct {
 	batches  int
 
 	mu     sync.Mutex
-	status Status
+	status railyard.ExportStatus
 
 	// failAt lets tests crash the exporter between the steps of a push.
 	failAt func(step string) error
-}
-
-// Status is the export state shown by the API, the CLI and the metrics.
-type Status struct {
-	LastEventID          int64      `json:"lastEventId"`
-	LastExportedEventID  int64      `json:"lastExportedEventId"`
-	PendingEvents        int64      `json:"pendingEvents"`
-	OldestPendingSeconds float64    `json:"oldestPendingSeconds"`
-	LastError            string     `json:"lastError,omitempty"`
-	LastErrorAt          *time.Time `json:"lastErrorAt,omitempty"`
-	LastPushAt           *time.Time `json:"lastPushAt,omitempty"`
-	Head                 string     `json:"head,omitempty"`
-	Remote               string     `json:"remote"`
-	Branch               string     `json:"branch"`
 }
 
 // Steps of a push at which tests inject failures.
@@ -140,6 +126,7 @@ func NewExporter(src EventSource, cfg Config) *Exporter {
 	}
 	x := &Exporter{src: src, cfg: cfg, idx: newIndex()}
 	x.git = &gitCmd{dir: cfg.Dir, env: credentialEnv(cfg)}
+	x.status.Enabled = true
 	x.status.Remote = RedactURL(cfg.RemoteURL)
 	x.status.Branch = cfg.Branch
 	return x
@@ -520,7 +507,7 @@ func (x *Exporter) wait(ctx context.Context, signal <-chan struct{}, d time.Dura
 }
 
 // Status returns the export state.
-func (x *Exporter) Status(ctx context.Context) (Status, error) {
+func (x *Exporter) Status(ctx context.Context) (railyard.ExportStatus, error) {
 	x.mu.Lock()
 	st := x.status
 	x.mu.Unlock()
