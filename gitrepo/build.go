@@ -44,7 +44,7 @@ func newIndex() *index {
 // builder writes one batch of events as commits: one fast-import stream
 // on top of base, with a cat-file reader of base for lookups.
 type builder struct {
-	fi    *fastImport
+	fi    treeWriter
 	cat   *catFile
 	base  string
 	idx   *index
@@ -143,7 +143,7 @@ func (b *builder) commit(ev *railyard.Event) error {
 		return fmt.Errorf("event %d: argo cd documents: %w", ev.ID, err)
 	}
 	b.fi.endCommit()
-	return b.fi.err
+	return b.fi.failed()
 }
 
 // commitMessage is the event's description as subject, and the trailers

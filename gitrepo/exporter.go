@@ -81,6 +81,9 @@ type Exporter struct {
 	mu     sync.Mutex
 	status railyard.ExportStatus
 
+	// openWriter starts the writer of a batch.
+	openWriter func(ctx context.Context, g *gitCmd, ref, base string) (treeWriter, error)
+
 	// failAt lets tests crash the exporter between the steps of a push.
 	failAt func(step string) error
 }
@@ -124,7 +127,7 @@ func NewExporter(src EventSource, cfg Config) *Exporter {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	x := &Exporter{src: src, cfg: cfg, idx: newIndex()}
+	x := &Exporter{src: src, cfg: cfg, idx: newIndex(), openWriter: openFastImportWriter}
 	x.git = &gitCmd{dir: cfg.Dir, env: credentialEnv(cfg)}
 	x.status.Enabled = true
 	x.status.Remote = RedactURL(cfg.RemoteURL)
@@ -289,17 +292,20 @@ func (x *Exporter) fail(step string) error {
 	return x.failAt(step)
 }
 
+// exportRef is the exporter's work ref: batches are built there and pushed
+// from there; the branch moves only after a successful push.
+const exportRef = "refs/railyard/export"
+
 // build writes the events as commits on the exporter's work ref and
 // returns the new tip.
 func (x *Exporter) build(ctx context.Context, events []*railyard.Event) (string, error) {
-	const ref = "refs/railyard/export"
-	fi, err := openFastImport(ctx, x.git, ref, x.base)
+	w, err := x.openWriter(ctx, x.git, exportRef, x.base)
 	if err != nil {
 		return "", err
 	}
 	cat, err := openCatFile(ctx, x.git)
 	if err != nil {
-		fi.abort()
+		w.abort()
 		return "", err
 	}
 	defer cat.close()
@@ -307,17 +313,17 @@ func (x *Exporter) build(ctx context.Context, events []*railyard.Event) (string,
 	if lookupBase == "" {
 		lookupBase = emptyTree
 	}
-	b := &builder{fi: fi, cat: cat, base: lookupBase, idx: x.idx, argo: x.cfg.ArgoCD, rels: x.src, ctx: ctx, marks: map[string]string{}}
+	b := &builder{fi: w, cat: cat, base: lookupBase, idx: x.idx, argo: x.cfg.ArgoCD, rels: x.src, ctx: ctx, marks: map[string]string{}}
 	for _, ev := range events {
 		if err := b.commit(ev); err != nil {
-			fi.abort()
+			w.abort()
 			return "", err
 		}
 	}
-	if err := fi.finish(); err != nil {
+	if err := w.finish(); err != nil {
 		return "", err
 	}
-	tip, err := x.git.run(ctx, "rev-parse", "--verify", ref)
+	tip, err := x.git.run(ctx, "rev-parse", "--verify", exportRef)
 	if err != nil {
 		return "", err
 	}

@@ -14,6 +14,31 @@ import (
 	"github.com/railyard-cd/railyard"
 )
 
+// treeWriter writes the commits of one batch on top of a base commit.
+// Paths are validated names joined by '/'; a blob reference is a SHA-1 of
+// an object in the repository or a value returned by blob. Write errors
+// are sticky: after one, every call is a no-op and failed reports it.
+type treeWriter interface {
+	// blob stores content and returns a reference for putRef.
+	blob(content []byte) string
+	// commitHeader starts a commit; the file commands follow.
+	commitHeader(author railyard.Actor, at time.Time, message string)
+	// put writes content at path with mode (modeFile or modeSymlink).
+	put(path, mode string, content []byte)
+	// putRef points path at an existing blob.
+	putRef(path, mode, ref string)
+	// del deletes a file or a whole directory; absent paths are fine.
+	del(path string)
+	// endCommit ends the current commit.
+	endCommit()
+	// failed returns the first write error.
+	failed() error
+	// finish writes everything and moves the ref to the last commit.
+	finish() error
+	// abort gives up without moving the ref.
+	abort()
+}
+
 // fastImport streams commits into one `git fast-import` process. It never
 // checks out a worktree: fast-import loads only the trees along the paths
 // a commit touches and writes new objects straight into a pack. Not safe
@@ -33,6 +58,11 @@ const (
 	modeFile    = "100644"
 	modeSymlink = "120000"
 )
+
+// openFastImportWriter is openFastImport as a treeWriter.
+func openFastImportWriter(ctx context.Context, g *gitCmd, ref, base string) (treeWriter, error) {
+	return openFastImport(ctx, g, ref, base)
+}
 
 // openFastImport starts fast-import and resets ref to base ("" for a
 // first commit without parent).
@@ -107,6 +137,9 @@ func (f *fastImport) del(path string) {
 	checkPath(path)
 	f.printf("D %s\n", path)
 }
+
+// failed returns the first write error.
+func (f *fastImport) failed() error { return f.err }
 
 // endCommit ends the commit's file commands.
 func (f *fastImport) endCommit() {
