@@ -74,7 +74,10 @@ type EventRef struct {
 	SourceCommitID string
 }
 
-// EventFilter selects events; empty fields match everything.
+// EventFilter selects events; empty fields match everything. Application,
+// Environment and SourceCommitID match through the event's refs, and must
+// all match the same ref: {Application: a, Environment: e} finds events
+// that changed a in e (not environment-wide lock events of e).
 type EventFilter struct {
 	Application string
 	Environment string
@@ -84,7 +87,8 @@ type EventFilter struct {
 	// Since and Until bound the event time: Since <= time < Until.
 	Since, Until *time.Time
 	// SourceCommitID matches events that released, deployed or queued a
-	// release with this source commit (a prefix of at least 7 characters).
+	// release with this source commit: a prefix of 7 to 40 hexadecimal
+	// characters, in any case (EINVALID otherwise).
 	SourceCommitID string
 	// AfterID selects events with a greater id (the exporter's cursor),
 	// BeforeID events with a smaller id (pagination).

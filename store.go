@@ -55,7 +55,8 @@ type Tx interface {
 	// or 0 if it has none.
 	MaxReleaseVersion(ctx context.Context, app string) (int64, error)
 	// CreateRelease stores a new release with its manifests; ECONFLICT if
-	// that version exists. The application must exist.
+	// that version exists, ENOTFOUND if the application does not. The
+	// release's environments are the keys of its manifests.
 	CreateRelease(ctx context.Context, r *Release) error
 	// DeleteRelease returns ENOTFOUND if there is no such release.
 	DeleteRelease(ctx context.Context, app string, version int64) error

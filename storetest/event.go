@@ -188,6 +188,8 @@ func testEventFilters(t *testing.T, s railyard.Store) {
 		{"after and before id, oldest first", railyard.EventFilter{AfterID: e[1], BeforeID: e[5]}, []int64{e[2], e[3], e[4]}},
 		{"after id and application", railyard.EventFilter{AfterID: e[1], Application: "checkout"}, []int64{e[2], e[5], e[6]}},
 		{"limit", railyard.EventFilter{Limit: 3}, []int64{e[6], e[5], e[4]}},
+		{"ascending from the start", railyard.EventFilter{Ascending: true, Limit: 3}, []int64{e[1], e[2], e[3]}},
+		{"ascending before id", railyard.EventFilter{Ascending: true, BeforeID: e[4]}, []int64{e[1], e[2], e[3]}},
 		{"every field", railyard.EventFilter{
 			Application: "checkout", Environment: "production", Actor: railyard.SystemActor.Email,
 			Kind: "release-train", Since: tm(0), Until: tm(10 * time.Minute), SourceCommitID: commitC[:12],
@@ -225,11 +227,10 @@ func testEventPagination(t *testing.T, s railyard.Store) {
 		}
 		return nil
 	})
-	// AfterID 0 means "no AfterID" (newest first), so a forward walk
-	// cannot start before the first event: it starts at it.
-	forward := []int64{all[0]}
-	for cursor := all[0]; ; {
-		page := eventIDs(findEvents(t, s, railyard.EventFilter{AfterID: cursor, Limit: 10}))
+	// The exporter's walk: ascending from cursor 0, then after each page.
+	var forward []int64
+	for cursor := int64(0); ; {
+		page := eventIDs(findEvents(t, s, railyard.EventFilter{AfterID: cursor, Ascending: true, Limit: 10}))
 		if len(page) == 0 {
 			break
 		}
