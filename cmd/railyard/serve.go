@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/railyard-cd/railyard"
+	"github.com/railyard-cd/railyard/gitrepo"
 	rhttp "github.com/railyard-cd/railyard/http"
 	"github.com/railyard-cd/railyard/sqlite"
 	"github.com/spf13/cobra"
@@ -36,6 +37,7 @@ type serveOptions struct {
 	logFormat          string
 	logLevel           string
 	lockExpiryInterval time.Duration
+	git                gitOptions
 }
 
 func (m *Main) newServeCommand() *cobra.Command {
@@ -57,6 +59,9 @@ SIGTERM.`,
 			if !cmd.Flags().Changed("listen") {
 				o.listen = firstNonEmpty(m.Getenv("RAILYARD_LISTEN"), o.listen)
 			}
+			if !cmd.Flags().Changed("git-token") {
+				o.git.token = m.Getenv("RAILYARD_GIT_TOKEN")
+			}
 			return m.serve(ctx, o)
 		}),
 	}
@@ -68,6 +73,7 @@ SIGTERM.`,
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.DurationVar(&o.lockExpiryInterval, "lock-expiry-interval", defaultLockExpiryInterval, "how often expired locks are removed")
+	o.git.addFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("log-format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("log-level", cobra.FixedCompletions([]string{"debug", "info", "warn", "error"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.MarkFlagDirname("data-dir")
@@ -86,7 +92,7 @@ func (o *serveOptions) validate() error {
 	case o.lockExpiryInterval <= 0:
 		return usageErrorf("--lock-expiry-interval must be positive, got %s", o.lockExpiryInterval)
 	}
-	return nil
+	return o.git.validate()
 }
 
 // newLogger returns the server's logger on w.
@@ -124,22 +130,35 @@ func (m *Main) serve(ctx context.Context, o *serveOptions) error {
 
 	engine := railyard.NewEngine(db)
 	engine.MaxManifestBytes = int(o.maxManifestBytes)
-	srv := newHTTPServer(engine, o, logger)
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", o.listen, err)
 	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-
+	var exporter *gitrepo.Exporter
+	if !o.git.disabled {
+		if exporter, err = newExporter(ctx, engine, o.dataDir, &o.git, ln, logger); err != nil {
+			ln.Close()
+			return fmt.Errorf("set up git export: %w", err)
+		}
+	}
+	srv := newHTTPServer(engine, exporter, o, logger)
+	// The listener accepts connections already: say so before serving, so
+	// that whoever sees the server answer has seen this line too.
 	url := "http://" + ln.Addr().String()
 	logger.Info("serving", "addr", ln.Addr().String(), "url", url, "data_dir", o.dataDir, "database", db.Path())
 	m.printf("Railyard listening on %s\n", url)
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
 
 	var wg sync.WaitGroup
 	loopCtx, stopLoop := context.WithCancel(ctx)
 	defer stopLoop()
 	wg.Go(func() { expireLocksLoop(loopCtx, engine, o.lockExpiryInterval, logger) })
+	if exporter != nil {
+		st, _ := exporter.Status(ctx)
+		logger.Info("exporting to git", "remote", st.Remote, "branch", st.Branch, "serving", url+gitRepoPath)
+		wg.Go(func() { runExporter(loopCtx, exporter, o.git.finalSyncLimit, logger) })
+	}
 
 	select {
 	case err = <-serveErr:
@@ -159,13 +178,21 @@ func (m *Main) serve(ctx context.Context, o *serveOptions) error {
 	return err
 }
 
-// newHTTPServer returns the HTTP server of the API over engine.
-func newHTTPServer(engine *railyard.Engine, o *serveOptions, logger *slog.Logger) *http.Server {
-	handler := rhttp.NewServer(engine, rhttp.Options{
+// newHTTPServer returns the HTTP server of the API over engine, with the
+// read-only Git server of the exporter's repository when there is one.
+func newHTTPServer(engine *railyard.Engine, exporter *gitrepo.Exporter, o *serveOptions, logger *slog.Logger) *http.Server {
+	api := rhttp.NewServer(engine, rhttp.Options{
 		MaxManifestBytes: o.maxManifestBytes,
 		MaxRequestBytes:  o.maxRequestBytes,
 		Logger:           logger,
 	}).Handler()
+	handler := api
+	if exporter != nil {
+		mux := http.NewServeMux()
+		mux.Handle(gitRepoPath+"/", gitrepo.NewHTTPHandler(gitRepoPath, exporter.Dir()))
+		mux.Handle("/", api)
+		handler = mux
+	}
 	return &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/railyard-cd/railyard"
+	"github.com/railyard-cd/railyard/argocd"
+	"github.com/railyard-cd/railyard/gitrepo"
+	"github.com/spf13/cobra"
+)
+
+// gitOptions are the Git export flags of `railyard serve`.
+type gitOptions struct {
+	disabled       bool
+	remote         string
+	branch         string
+	token          string
+	tokenUser      string
+	sshKey         string
+	knownHosts     string
+	argoCDRepoURL  string
+	batchSize      int
+	finalSyncLimit time.Duration
+}
+
+// gitRepoPath is the URL path of the built-in read-only Git server.
+const gitRepoPath = "/git/manifests.git"
+
+func (o *gitOptions) addFlags(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.BoolVar(&o.disabled, "no-git-export", false, "run without writing the manifest repository")
+	fs.StringVar(&o.remote, "git-remote", "", "manifest repository to push to: a path, file://, https:// or ssh:// URL (default: a bare repository <data-dir>/git/manifests.git)")
+	fs.StringVar(&o.branch, "git-branch", "main", "branch of the manifest repository Railyard writes")
+	fs.StringVar(&o.token, "git-token", "", "token for an https remote, sent as HTTP basic auth (env RAILYARD_GIT_TOKEN)")
+	fs.StringVar(&o.tokenUser, "git-token-user", "x-access-token", "user name sent with --git-token")
+	fs.StringVar(&o.sshKey, "git-ssh-key", "", "private key file for an ssh remote")
+	fs.StringVar(&o.knownHosts, "git-known-hosts", "", "known_hosts file for an ssh remote (host keys are always checked)")
+	fs.StringVar(&o.argoCDRepoURL, "argocd-repo-url", "", "repoURL written into Argo CD documents (default: the remote without credentials, or the built-in Git server for a local remote)")
+	fs.IntVar(&o.batchSize, "git-batch-size", 500, "most events one push carries")
+	fs.DurationVar(&o.finalSyncLimit, "git-final-sync-timeout", 10*time.Second, "how long shutdown waits to push the last events")
+	_ = cmd.MarkFlagFilename("git-ssh-key")
+	_ = cmd.MarkFlagFilename("git-known-hosts")
+}
+
+func (o *gitOptions) validate() error {
+	if o.batchSize <= 0 {
+		return usageErrorf("--git-batch-size must be positive, got %d", o.batchSize)
+	}
+	if strings.TrimSpace(o.branch) == "" || strings.ContainsAny(o.branch, " ~^:?*[\\") || strings.HasPrefix(o.branch, "-") {
+		return usageErrorf("--git-branch %q is not a valid branch name", o.branch)
+	}
+	return nil
+}
+
+// newExporter sets up the exporter's repositories in the data directory:
+// its own bare repository git/work.git and, without --git-remote, the
+// default remote git/manifests.git.
+func newExporter(ctx context.Context, engine *railyard.Engine, dataDir string, o *gitOptions, ln net.Listener, logger *slog.Logger) (*gitrepo.Exporter, error) {
+	gitDir := filepath.Join(dataDir, "git")
+	remote := o.remote
+	if remote == "" {
+		remote = filepath.Join(gitDir, "manifests.git")
+		if _, err := os.Stat(remote); os.IsNotExist(err) {
+			if err := gitrepo.InitBare(ctx, remote, o.branch); err != nil {
+				return nil, err
+			}
+		}
+	}
+	x := gitrepo.NewExporter(engine, gitrepo.Config{
+		Dir:            filepath.Join(gitDir, "work.git"),
+		RemoteURL:      remote,
+		Branch:         o.branch,
+		Token:          o.token,
+		TokenUser:      o.tokenUser,
+		SSHKeyFile:     o.sshKey,
+		KnownHostsFile: o.knownHosts,
+		ArgoCD:         argocd.Options{RepoURL: argoCDRepoURL(o.argoCDRepoURL, remote, ln), TargetRevision: o.branch},
+		BatchSize:      o.batchSize,
+		Logger:         logger.With("component", "git-export"),
+	})
+	if err := x.Open(ctx); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// argoCDRepoURL is where Argo CD clones the manifest repository from: the
+// flag, else a network remote without its credentials, else the built-in
+// Git server.
+func argoCDRepoURL(flag, remote string, ln net.Listener) string {
+	if flag != "" {
+		return flag
+	}
+	if isNetworkRemote(remote) {
+		return gitrepo.RedactURL(remote)
+	}
+	host, port, err := net.SplitHostPort(ln.Addr().String())
+	if err != nil {
+		return "http://" + ln.Addr().String() + gitRepoPath
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + gitRepoPath
+}
+
+// isNetworkRemote reports whether a git remote is reached over a network
+// (a URL with a scheme other than file, or scp-like user@host:path).
+func isNetworkRemote(remote string) bool {
+	if scheme, _, ok := strings.Cut(remote, "://"); ok {
+		return scheme != "file"
+	}
+	at := strings.Index(remote, "@")
+	colon := strings.Index(remote, ":")
+	return at > 0 && colon > at
+}
+
+// runExporter exports until ctx ends, then tries once more, for a while,
+// to push what the last requests wrote.
+func runExporter(ctx context.Context, x *gitrepo.Exporter, limit time.Duration, logger *slog.Logger) {
+	x.Run(ctx)
+	final, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	if err := x.Sync(final); err != nil {
+		logger.Warn("git export did not finish before shutdown; it resumes at the next start", "error", gitrepo.Redact(err.Error()))
+	}
+}
