@@ -3,6 +3,8 @@ package railyard
 import (
 	"context"
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -94,7 +96,7 @@ func (d *DeleteEnvironment) apply(ctx context.Context, c *commandContext) (*Resu
 	if _, ok := envs[d.Name]; !ok {
 		return nil, Errorf(ENOTFOUND, "environment %q not found", d.Name).WithField("environment")
 	}
-	for _, name := range sortedKeys(envs) {
+	for _, name := range slices.Sorted(maps.Keys(envs)) {
 		if envs[name].UpstreamEnvironment() == d.Name {
 			return nil, Errorf(ECONFLICT, "environment %s is the upstream of %s: change or delete %s first", d.Name, name, name)
 		}

@@ -3,6 +3,8 @@ package railyard
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -17,7 +19,7 @@ func (cr *CreateRelease) release() *Release {
 		SourceCommitID: cr.SourceCommitID, SourceAuthor: cr.SourceAuthor, SourceMessage: cr.SourceMessage,
 		SourceBranch: cr.SourceBranch, DisplayVersion: cr.DisplayVersion, CILink: cr.CILink, Undeploy: cr.Undeploy,
 	}
-	r.Environments = sortedKeys(cr.Manifests)
+	r.Environments = slices.Sorted(maps.Keys(cr.Manifests))
 	return r
 }
 

@@ -3,9 +3,10 @@ package railyard
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
-	"sort"
+	"slices"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -91,7 +92,7 @@ func (r *Release) Validate(maxManifestBytes int) error {
 	if len(r.Manifests) == 0 {
 		return Errorf(EINVALID, "manifests: give a manifest for at least one environment").WithField("manifests")
 	}
-	for _, env := range sortedKeys(r.Manifests) {
+	for _, env := range slices.Sorted(maps.Keys(r.Manifests)) {
 		field := "manifests[" + env + "]"
 		if err := ValidateEnvironmentName(env); err != nil {
 			return Errorf(EINVALID, "%s: %s", field, ErrorMessage(err)).WithField(field)
@@ -170,16 +171,6 @@ type ReleaseFilter struct {
 	WithManifests bool
 	// Limit caps the number of releases (newest first); 0 means no limit.
 	Limit int
-}
-
-// sortedKeys returns the keys of m in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // versionString formats an optional version for messages.

@@ -3,7 +3,9 @@ package gitrepo
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -161,7 +163,7 @@ func (b *builder) prepare(i int, ch *railyard.Change) error {
 	switch ch.Op {
 	case railyard.ChangeReleaseCreate:
 		r := ch.Release
-		for _, env := range sortedKeys(r.Manifests) {
+		for _, env := range slices.Sorted(maps.Keys(r.Manifests)) {
 			b.marks[releaseManifest(r.Application, r.Version, env)] = b.fi.blob([]byte(r.Manifests[env]))
 		}
 	case railyard.ChangeReleaseDelete:
@@ -213,7 +215,7 @@ func (b *builder) apply(i int, ch *railyard.Change) error {
 	case railyard.ChangeLockPut:
 		dir := lockDir(ch.Lock)
 		b.fi.del(dir) // a replaced lock may have had files this one has not
-		for _, name := range sortedKeys(lockFiles(ch.Lock)) {
+		for _, name := range slices.Sorted(maps.Keys(lockFiles(ch.Lock))) {
 			b.fi.put(path.Join(dir, name), modeFile, []byte(lockFiles(ch.Lock)[name]))
 		}
 		return nil
@@ -322,10 +324,10 @@ func (b *builder) putRelease(r *railyard.Release) {
 	dir := releaseDir(r.Application, r.Version)
 	b.fi.del(dir) // a version re-created after cleanup starts clean
 	files := releaseFiles(r)
-	for _, name := range sortedKeys(files) {
+	for _, name := range slices.Sorted(maps.Keys(files)) {
 		b.fi.put(path.Join(dir, name), modeFile, []byte(files[name]))
 	}
-	for _, env := range sortedKeys(r.Manifests) {
+	for _, env := range slices.Sorted(maps.Keys(r.Manifests)) {
 		p := releaseManifest(r.Application, r.Version, env)
 		b.fi.putRef(p, modeFile, b.marks[p])
 	}
@@ -399,7 +401,7 @@ func (b *builder) deleteDeployment(env, app string) error {
 // renderArgo rewrites the Argo CD documents the event touched.
 func (b *builder) renderArgo() error {
 	single := map[string]bool{}
-	for _, envName := range sortedKeys(b.dirtyProjects) {
+	for _, envName := range slices.Sorted(maps.Keys(b.dirtyProjects)) {
 		st := b.idx.envs[envName]
 		if !st.exists {
 			continue
@@ -436,7 +438,7 @@ func (b *builder) renderArgo() error {
 			return err
 		}
 	}
-	for _, envName := range sortedKeys(single) {
+	for _, envName := range slices.Sorted(maps.Keys(single)) {
 		if err := b.renderSingleFile(b.idx.envs[envName]); err != nil {
 			return err
 		}
@@ -469,7 +471,7 @@ func (b *builder) renderApplication(st *envState, app string) error {
 // Kuberpult's layout, O(applications in the environment) per event.
 func (b *builder) renderSingleFile(st *envState) error {
 	apps := make([]argocd.App, 0, len(st.apps))
-	for _, name := range sortedKeys(st.apps) {
+	for _, name := range slices.Sorted(maps.Keys(st.apps)) {
 		team, err := b.team(name)
 		if err != nil {
 			return err
@@ -480,19 +482,8 @@ func (b *builder) renderSingleFile(st *envState) error {
 	if err != nil {
 		return err
 	}
-	for _, p := range sortedKeys(files) {
+	for _, p := range slices.Sorted(maps.Keys(files)) {
 		b.fi.put(p, modeFile, files[p])
 	}
 	return nil
-}
-
-// sortedKeys returns the keys of m in order, so that streams are
-// deterministic.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
