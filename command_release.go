@@ -74,8 +74,8 @@ func (cr *CreateRelease) apply(ctx context.Context, c *commandContext) (*Result,
 		if err != nil {
 			return nil, err
 		}
-		if dep.Version != nil && *dep.Version >= rel.Version {
-			continue // never move an environment backwards automatically
+		if (dep.Version != nil && *dep.Version >= rel.Version) || (dep.QueuedVersion != nil && *dep.QueuedVersion >= rel.Version) {
+			continue // never move an environment, or its queue, backwards automatically
 		}
 		outcome, err := c.deployOrQueue(ctx, rel, app.Team, name, "new release")
 		if err != nil {
@@ -105,7 +105,7 @@ func (cr *CreateRelease) republish(rel, existing *Release) (*Result, error) {
 		out.Manifests = nil
 		return &Result{Outcome: OutcomeUnchanged, Release: &out}, nil
 	}
-	e := Errorf(ECONFLICT, "release %d of %s already exists with a different %s; publish a new version instead", rel.Version, rel.Application, field).WithField(field)
+	e := Errorf(ECONFLICT, "release %d of %s already exists with different content in %s; publish a new version instead", rel.Version, rel.Application, field).WithField(field)
 	if field == "manifests" {
 		e.Diff = manifestsDiff(existing.Manifests, rel.Manifests)
 	}

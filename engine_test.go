@@ -555,3 +555,12 @@ func TestSubscribeSignalsCommits(t *testing.T) {
 	default:
 	}
 }
+
+func TestAutomaticDeployNeverMovesTheQueueBackwards(t *testing.T) {
+	h := newHarness(t).chain()
+	h.release("checkout", 2, "payments", "development")
+	h.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "development", ID: "l", Message: "m"})
+	h.release("checkout", 5, "payments", "development")
+	h.release("checkout", 3, "payments", "development")
+	assertEqual(t, "queue keeps the newest", h.state("checkout", "development"), "2/5")
+}

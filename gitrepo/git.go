@@ -108,6 +108,19 @@ func redactArgs(args []string) []string {
 	return out
 }
 
+// PublicURL returns the URL without its password or token, keeping the
+// user name (ssh://git@host/… needs it): what Argo CD is told to clone.
+func PublicURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return Redact(raw)
+	}
+	if _, hasPassword := u.User.Password(); hasPassword {
+		u.User = url.User(u.User.Username())
+	}
+	return u.String()
+}
+
 // RedactURL returns the URL without its credentials, for display.
 func RedactURL(raw string) string {
 	u, err := url.Parse(raw)

@@ -204,7 +204,7 @@ func TestRelease(t *testing.T) {
 	equal(t, "identical", c.ok("release", "checkout", "--version", "5", "--manifest", "development=-"), "release checkout 5 already exists (identical)\n")
 	c.stdin = manifest("changed")
 	stderr := c.fail(exitError, "release", "checkout", "--version", "5", "--manifest", "development=-")
-	if !strings.HasPrefix(stderr, "Error: release 5 of checkout already exists with a different manifests; publish a new version instead\n--- existing/manifests[development]") {
+	if !strings.HasPrefix(stderr, "Error: release 5 of checkout already exists with different content in manifests; publish a new version instead\n--- existing/manifests[development]") {
 		t.Errorf("conflict: stderr:\n%s", stderr)
 	}
 	c.stdin = ""

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -123,13 +122,14 @@ type serverProcess struct {
 	exited chan struct{}
 }
 
-// startServer runs `railyard serve` on a free port and waits until it is
-// ready by polling /readyz.
+// startServer runs `railyard serve` on a port the kernel picks, learns
+// the URL from the line the server prints, and waits until /readyz answers.
+// (Picking a free port first and passing it would race with every other
+// test that opens a port meanwhile.)
 func startServer(t *testing.T, bin, dataDir string) *serverProcess {
 	t.Helper()
-	addr := freeAddress(t)
-	s := &serverProcess{url: "http://" + addr, log: &syncBuffer{}, exited: make(chan struct{})}
-	s.cmd = exec.Command(bin, "serve", "--data-dir", dataDir, "--listen", addr)
+	s := &serverProcess{log: &syncBuffer{}, exited: make(chan struct{})}
+	s.cmd = exec.Command(bin, "serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0")
 	s.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
@@ -150,14 +150,14 @@ func startServer(t *testing.T, bin, dataDir string) *serverProcess {
 	if err := s.waitReady(time.Minute); err != nil {
 		t.Fatalf("%v\nserver log:\n%s", err, s.log)
 	}
-	if want := "Railyard listening on " + s.url + "\n"; !strings.Contains(s.log.String(), want) {
-		t.Errorf("server did not print %q:\n%s", want, s.log)
-	}
 	return s
 }
 
-// waitReady polls /readyz until it answers 200, the process exits or the
-// deadline passes.
+// listeningRE finds the line serve prints once it accepts connections.
+var listeningRE = regexp.MustCompile(`(?m)^Railyard listening on (http://127\.0\.0\.1:[0-9]+)$`)
+
+// waitReady waits for the listening line, then polls /readyz until it
+// answers 200, the process exits or the deadline passes.
 func (s *serverProcess) waitReady(timeout time.Duration) error {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
@@ -165,10 +165,17 @@ func (s *serverProcess) waitReady(timeout time.Duration) error {
 	defer tick.Stop()
 	client := &http.Client{Timeout: time.Second}
 	for {
-		if resp, err := client.Get(s.url + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
+		if s.url == "" {
+			if m := listeningRE.FindStringSubmatch(s.log.String()); m != nil {
+				s.url = m[1]
+			}
+		}
+		if s.url != "" {
+			if resp, err := client.Get(s.url + "/readyz"); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					return nil
+				}
 			}
 		}
 		select {
@@ -195,17 +202,6 @@ func (s *serverProcess) stop(t *testing.T) {
 	if code := s.cmd.ProcessState.ExitCode(); code != 0 {
 		t.Errorf("railyard serve exited with %d after SIGTERM, want 0\n%s", code, s.log)
 	}
-}
-
-// freeAddress returns a 127.0.0.1 address with a port nothing listens on.
-func freeAddress(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // runBinary runs the binary in dir and returns what it printed (standard

@@ -98,7 +98,7 @@ func argoCDRepoURL(flag, remote string, ln net.Listener) string {
 		return flag
 	}
 	if isNetworkRemote(remote) {
-		return gitrepo.RedactURL(remote)
+		return gitrepo.PublicURL(remote)
 	}
 	host, port, err := net.SplitHostPort(ln.Addr().String())
 	if err != nil {
