@@ -1,7 +1,9 @@
 package http
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	nethttp "net/http"
 	"net/http/httptest"
 	"strings"
@@ -134,6 +136,17 @@ func TestBadInput_LimitMessageNamesTheLimit(t *testing.T) {
 	e := ts.doJSON("PUT", "/api/v1/environments/qa", `{"branchRestriction":"`+strings.Repeat("x", 2000)+`"}`).wantError(t, 413, railyard.ETOOLARGE, "body")
 	if !strings.Contains(e.Message, "1000 bytes") {
 		t.Fatalf("got %q, want it to name the limit of 1000 bytes", e.Message)
+	}
+	// Without a Content-Length (chunked), the limit is found while reading.
+	chunked := func(s string) io.Reader { return io.MultiReader(strings.NewReader(s)) }
+	json := map[string]string{"Content-Type": "application/json"}
+	ts.do("PUT", "/api/v1/environments/qa", json, chunked(`{"branchRestriction":"`+strings.Repeat("x", 2000)+`"}`)).wantError(t, 413, railyard.ETOOLARGE, "body")
+	ts.do("PUT", "/environments/qa/locks/x", json, chunked(`{"message":"`+strings.Repeat("x", 2000)+`"}`)).wantError(t, 413, railyard.ETOOLARGE, "body")
+	ct, body := multipartBody(t, []formPart{{"application", "", "a"}, {"source_message", "", strings.Repeat("x", 2000)}})
+	ts.do("POST", "/release", map[string]string{"Content-Type": ct}, chunked(string(body))).wantError(t, 413, railyard.ETOOLARGE, "body")
+	ts.do("POST", "/release", map[string]string{"Content-Type": ct}, bytes.NewReader(body)).wantError(t, 413, railyard.ETOOLARGE, "body")
+	if id, err := ts.engine.LastEventID(ctx); err != nil || id != 0 {
+		t.Fatalf("got last event %d, %v: want nothing recorded", id, err)
 	}
 }
 

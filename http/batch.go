@@ -20,7 +20,7 @@ type batchResponse struct {
 // handleBatch applies several commands in one transaction: all or none.
 func (s *Server) handleBatch(w nethttp.ResponseWriter, r *nethttp.Request) error {
 	var req batchRequest
-	if err := decodeJSON(r, &req); err != nil {
+	if err := s.decodeJSON(r, &req); err != nil {
 		return err
 	}
 	if len(req.Commands) > railyard.MaxBatchCommands {
@@ -46,6 +46,9 @@ func (s *Server) handleBatch(w nethttp.ResponseWriter, r *nethttp.Request) error
 	results, err := s.engine.Apply(r.Context(), actor, cmds...)
 	if err != nil {
 		return err
+	}
+	for i, res := range results {
+		results[i] = answerResult(res, cmds[i])
 	}
 	writeJSON(w, nethttp.StatusOK, batchResponse{Results: results})
 	return nil

@@ -170,6 +170,12 @@ func (c *Client) Overview(ctx context.Context) (*railyard.Overview, error) {
 	return &ov, c.do(ctx, "GET", "/api/v1/overview", nil, nil, &ov)
 }
 
+// ExportStatus returns how far the Git export lags.
+func (c *Client) ExportStatus(ctx context.Context) (*railyard.ExportStatus, error) {
+	var st railyard.ExportStatus
+	return &st, c.do(ctx, "GET", "/api/v1/export-status", nil, nil, &st)
+}
+
 // FindEvents returns one page of matching events, newest first, and the
 // id to pass as filter.BeforeID for the next page (0 when there is none).
 // filter.Limit 0 means the server's default page size. The API pages

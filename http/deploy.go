@@ -17,7 +17,7 @@ type deployRequest struct {
 // lockBehavior "fail" is answered 423 with the blockers.
 func (s *Server) handleDeploy(w nethttp.ResponseWriter, r *nethttp.Request) error {
 	var req deployRequest
-	if err := decodeJSON(r, &req); err != nil {
+	if err := s.decodeJSON(r, &req); err != nil {
 		return err
 	}
 	return s.apply(w, r, &railyard.Deploy{

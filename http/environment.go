@@ -33,7 +33,7 @@ func (s *Server) handleFindEnvironment(w nethttp.ResponseWriter, r *nethttp.Requ
 // was created, 200 when it was updated or already had this configuration.
 func (s *Server) handlePutEnvironment(w nethttp.ResponseWriter, r *nethttp.Request) error {
 	var cfg railyard.EnvironmentConfig
-	if err := decodeJSON(r, &cfg); err != nil {
+	if err := s.decodeJSON(r, &cfg); err != nil {
 		return err
 	}
 	return s.apply(w, r, &railyard.PutEnvironment{Name: r.PathValue("env"), Config: cfg})
@@ -55,7 +55,7 @@ func nonNil[T any](s []T) []T {
 var findEnvironmentsDoc = &operation{
 	Tag:       "environments",
 	Summary:   "List environments",
-	Responses: []response{{200, "Every environment, ordered by name.", environmentList{}}},
+	Responses: []response{{200, "Every environment, in pipeline order (an environment after its upstream).", environmentList{}}},
 }
 
 var findEnvironmentDoc = &operation{

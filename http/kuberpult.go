@@ -3,7 +3,6 @@ package http
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	nethttp "net/http"
 	"regexp"
 	"strconv"
@@ -45,6 +44,9 @@ func (s *Server) handleKuberpultRelease(classic bool) handlerFunc {
 		actor, err := s.actor(r)
 		if err != nil {
 			return err
+		}
+		if r.ContentLength > s.opts.MaxRequestBytes {
+			return requestError(&nethttp.MaxBytesError{Limit: s.opts.MaxRequestBytes})
 		}
 		form, err := parseRelease(r.Header.Get("Content-Type"), r.Body, s.opts.MaxManifestBytes, s.opts.MaxRequestBytes)
 		if err != nil {
@@ -123,7 +125,7 @@ func (s *Server) handleKuberpultCreateLock(kind railyard.LockKind) handlerFunc {
 			return err
 		}
 		var req kuberpultLockRequest
-		if err := decodeJSONLenient(r, &req); err != nil {
+		if err := s.decodeJSONLenient(r, &req); err != nil {
 			return err
 		}
 		var expiresAt *time.Time
@@ -132,14 +134,15 @@ func (s *Server) handleKuberpultCreateLock(kind railyard.LockKind) handlerFunc {
 			if err != nil {
 				return err
 			}
-			t := s.now()().Add(d)
+			t := s.now().Add(d)
 			expiresAt = &t
 		}
 		actor, err := s.actor(r)
 		if err != nil {
 			return err
 		}
-		res, err := s.engine.ApplyOne(r.Context(), actor, lockTargetOf(r).createLock(kind, req.Message, req.CILink, expiresAt))
+		cmd := lockTargetOf(r).createLock(kind, req.Message, req.CILink, expiresAt)
+		res, err := s.engine.ApplyOne(r.Context(), actor, cmd)
 		if err != nil {
 			return err
 		}
@@ -147,7 +150,7 @@ func (s *Server) handleKuberpultCreateLock(kind railyard.LockKind) handlerFunc {
 		if kind == railyard.LockGroup {
 			status = nethttp.StatusCreated
 		}
-		writeJSON(w, status, res)
+		writeJSON(w, status, answerResult(res, cmd))
 		return nil
 	}
 }
@@ -162,10 +165,10 @@ func (s *Server) handleKuberpultDeleteLock(kind railyard.LockKind) handlerFunc {
 }
 
 // decodeJSONLenient reads a JSON body into v, ignoring unknown fields.
-func decodeJSONLenient(r *nethttp.Request, v any) error {
-	data, err := io.ReadAll(r.Body)
+func (s *Server) decodeJSONLenient(r *nethttp.Request, v any) error {
+	data, err := s.readBody(r)
 	if err != nil {
-		return requestError(err)
+		return err
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		var typeErr *json.UnmarshalTypeError

@@ -52,7 +52,7 @@ func (t lockTarget) deleteLock(kind railyard.LockKind) *railyard.DeleteLock {
 func (s *Server) handleCreateLock(kind railyard.LockKind) handlerFunc {
 	return func(w nethttp.ResponseWriter, r *nethttp.Request) error {
 		var req lockRequest
-		if err := decodeJSON(r, &req); err != nil {
+		if err := s.decodeJSON(r, &req); err != nil {
 			return err
 		}
 		var expiresAt *time.Time

@@ -183,6 +183,8 @@ func (b *schemaBuilder) responses(d *operation) map[string]any {
 			content = map[string]any{"text/html": map[string]any{"schema": map[string]any{"type": "string"}}}
 		case rawJSON:
 			content = map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}
+		case plainText:
+			content = map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}
 		default:
 			content = map[string]any{"application/json": map[string]any{"schema": b.schema(reflect.TypeOf(r.Body))}}
 		}

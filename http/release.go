@@ -11,7 +11,7 @@ import (
 // the differing field and a diff) when its content differs.
 func (s *Server) handleCreateRelease(w nethttp.ResponseWriter, r *nethttp.Request) error {
 	var cr railyard.CreateRelease
-	if err := decodeJSON(r, &cr); err != nil {
+	if err := s.decodeJSON(r, &cr); err != nil {
 		return err
 	}
 	app := r.PathValue("app")

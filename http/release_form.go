@@ -46,6 +46,7 @@ type limitedReader struct {
 	n int64
 }
 
+// Read implements io.Reader.
 func (l *limitedReader) Read(p []byte) (int, error) {
 	if l.n <= 0 {
 		// Probe one byte: only more input than the limit is an error.

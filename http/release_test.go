@@ -13,7 +13,22 @@ func TestCreateRelease_CreatedDeploysToLatest(t *testing.T) {
 	body := release(0)
 	body.Application = "" // taken from the path
 	var res railyard.Result
-	ts.doJSON("POST", "/api/v1/applications/checkout/releases", body).wantStatus(t, 201).json(t, &res)
+	a := ts.doJSON("POST", "/api/v1/applications/checkout/releases", body).wantStatus(t, 201)
+	a.json(t, &res)
+	if strings.Contains(string(a.body), "kind: ConfigMap") {
+		t.Fatalf("the answer echoes the manifests: %s", a.body)
+	}
+	if p := string(res.Event.Payload); !strings.Contains(p, `"manifests":null`) || !strings.Contains(p, `"sourceCommitId":"`+commitA+`"`) {
+		t.Fatalf("got payload %s, want the request without its manifests", p)
+	}
+	if len(res.Event.Changes) != 3 || res.Event.Changes[1].Release == nil || res.Event.Changes[1].Release.Version != 1 {
+		t.Fatalf("got changes %+v, want application.put, release.create (with the release) and the deploy", res.Event.Changes)
+	}
+	events, _, err := ts.client.FindEvents(ctx, railyard.EventFilter{Limit: 1})
+	noErr(t, err)
+	if events[0].Changes[1].Release.Manifests["staging"] != manifestStg || len(events[0].Payload) < 100 {
+		t.Fatalf("the event log lost the manifests or the payload")
+	}
 	if res.Outcome != railyard.OutcomeCreated || res.Release == nil || res.Release.Version != 1 || res.Event == nil {
 		t.Fatalf("got %+v, want release 1 created with an event", res)
 	}

@@ -1,8 +1,9 @@
 package http
 
 import (
+	"bytes"
 	"encoding/base64"
-	"io"
+	"encoding/json"
 	"mime"
 	nethttp "net/http"
 	"strconv"
@@ -59,15 +60,33 @@ func decodeHeader(name, raw string) (string, error) {
 
 // decodeJSON reads a JSON request body into v, rejecting unknown fields.
 // The body is bounded by MaxBytesReader, so reading it whole is safe.
-func decodeJSON(r *nethttp.Request, v any) error {
+func (s *Server) decodeJSON(r *nethttp.Request, v any) error {
 	if err := requireJSON(r, false); err != nil {
 		return err
 	}
-	data, err := io.ReadAll(r.Body)
+	data, err := s.readBody(r)
 	if err != nil {
-		return requestError(err)
+		return err
 	}
 	return railyard.DecodeJSONStrict(data, v)
+}
+
+// readBody reads the whole request body, at most MaxRequestBytes. A body
+// announced larger is refused before it is read. Otherwise the buffer is
+// allocated once at the announced size instead of growing while a release
+// of megabytes streams in (the limit, not the announcement, bounds it).
+func (s *Server) readBody(r *nethttp.Request) ([]byte, error) {
+	if r.ContentLength > s.opts.MaxRequestBytes {
+		return nil, requestError(&nethttp.MaxBytesError{Limit: s.opts.MaxRequestBytes})
+	}
+	var buf bytes.Buffer
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(r.Body); err != nil {
+		return nil, requestError(err)
+	}
+	return buf.Bytes(), nil
 }
 
 // requireJSON refuses a body that says it is not JSON. Requiring the type
@@ -114,6 +133,36 @@ func (s *Server) apply(w nethttp.ResponseWriter, r *nethttp.Request, cmd railyar
 	if err != nil {
 		return err
 	}
-	writeJSON(w, resultStatus(res), res)
+	writeJSON(w, resultStatus(res), answerResult(res, cmd))
 	return nil
+}
+
+// answerResult returns a result as it is answered. The event of a
+// release carries the manifests twice (in its payload and in its changes)
+// and the client has just sent them: both copies are left out, otherwise
+// publishing 8 MiB of manifests would be answered with 16 MiB. GET
+// /api/v1/events has every event in full.
+func answerResult(res *railyard.Result, cmd railyard.Command) *railyard.Result {
+	cr, ok := cmd.(*railyard.CreateRelease)
+	if !ok || res.Event == nil {
+		return res
+	}
+	out := *res
+	ev := *res.Event
+	bare := *cr
+	bare.Manifests = nil
+	if payload, err := json.Marshal(&bare); err == nil {
+		ev.Payload = payload
+	}
+	ev.Changes = make([]railyard.Change, len(res.Event.Changes))
+	for i, ch := range res.Event.Changes {
+		if ch.Release != nil && ch.Release.Manifests != nil {
+			rel := *ch.Release
+			rel.Manifests = nil
+			ch.Release = &rel
+		}
+		ev.Changes[i] = ch
+	}
+	out.Event = &ev
+	return &out
 }

@@ -17,6 +17,7 @@ import (
 	nethttp "net/http"
 	"path"
 	"time"
+	"unicode/utf8"
 
 	railyard "github.com/railyard-cd/railyard"
 )
@@ -50,6 +51,9 @@ type Options struct {
 	DefaultActor railyard.Actor
 	// Logger receives internal errors; nil means slog.Default().
 	Logger *slog.Logger
+	// ExportStatus reports the Git export for /api/v1/export-status and
+	// the metrics; nil means the server runs without export.
+	ExportStatus ExportStatusFunc
 }
 
 // withDefaults returns the options with every zero field defaulted.
@@ -73,11 +77,12 @@ func (o Options) withDefaults() Options {
 // state of its own besides its configuration, so it is safe for concurrent
 // use and several servers may share one engine.
 type Server struct {
-	engine *railyard.Engine
-	opts   Options
-	routes []route
-	mux    *nethttp.ServeMux
-	home   *template.Template
+	engine  *railyard.Engine
+	opts    Options
+	routes  []route
+	mux     *nethttp.ServeMux
+	home    *template.Template
+	metrics *metrics
 }
 
 // handlerFunc is a handler that returns its error instead of writing it,
@@ -97,9 +102,10 @@ type route struct {
 func NewServer(engine *railyard.Engine, opts Options) *Server {
 	s := &Server{engine: engine, opts: opts.withDefaults(), mux: nethttp.NewServeMux()}
 	s.home = template.Must(template.ParseFS(uiFS, "ui/home.html"))
+	s.metrics = s.newMetrics()
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
-		s.mux.Handle(rt.method+" "+rt.pattern, s.wrap(rt.handle))
+		s.mux.Handle(rt.method+" "+rt.pattern, s.wrap(rt.pattern, rt.handle))
 	}
 	return s
 }
@@ -113,6 +119,8 @@ func (s *Server) routeTable() []route {
 		{"GET", "/healthz", s.handleHealthz, healthzDoc},
 		{"GET", "/readyz", s.handleReadyz, readyzDoc},
 		{"GET", "/api/v1/openapi.json", s.handleOpenAPI, openAPIDoc},
+		{"GET", "/metrics", s.handleMetrics, metricsDoc},
+		{"GET", "/api/v1/export-status", s.handleExportStatus, exportStatusDoc},
 
 		{"GET", "/api/v1/environments", s.handleFindEnvironments, findEnvironmentsDoc},
 		{"GET", "/api/v1/environments/{env}", s.handleFindEnvironment, findEnvironmentDoc},
@@ -216,15 +224,24 @@ type statusCatcher struct {
 	status int
 }
 
-func (c *statusCatcher) Header() nethttp.Header      { return c.header }
+// Header implements nethttp.ResponseWriter.
+func (c *statusCatcher) Header() nethttp.Header { return c.header }
+
+// Write implements nethttp.ResponseWriter, dropping the body.
 func (c *statusCatcher) Write(b []byte) (int, error) { return len(b), nil }
-func (c *statusCatcher) WriteHeader(status int)      { c.status = status }
+
+// WriteHeader implements nethttp.ResponseWriter.
+func (c *statusCatcher) WriteHeader(status int) { c.status = status }
 
 // wrap turns a handlerFunc into a handler: it bounds the request body,
 // answers returned errors, and turns a panic into a logged 500 so one bad
 // request cannot take the process down with an HTML error page.
-func (s *Server) wrap(h handlerFunc) nethttp.Handler {
+func (s *Server) wrap(pattern string, h handlerFunc) nethttp.Handler {
 	return nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: nethttp.StatusOK}
+		w = sw
+		defer func() { s.metrics.observe(pattern, r.Method, sw.status, time.Since(start)) }()
 		r.Body = nethttp.MaxBytesReader(w, r.Body, s.opts.MaxRequestBytes)
 		defer func() {
 			if v := recover(); v != nil {
@@ -240,13 +257,13 @@ func (s *Server) wrap(h handlerFunc) nethttp.Handler {
 	})
 }
 
-// now returns the engine's clock, so that times computed here (a lock's
-// expiry from a suggested lifetime) agree with the engine's in tests.
-func (s *Server) now() func() time.Time {
+// now reads the engine's clock, so that times computed here (a lock's
+// expiry from a suggested lifetime) agree with the engine's, in tests too.
+func (s *Server) now() time.Time {
 	if s.engine.Now != nil {
-		return s.engine.Now
+		return s.engine.Now()
 	}
-	return time.Now
+	return time.Now()
 }
 
 // statusResponse is the body of the health endpoints.
@@ -275,10 +292,29 @@ func (s *Server) handleReadyz(w nethttp.ResponseWriter, r *nethttp.Request) erro
 	return nil
 }
 
-// truncate shortens s for messages.
+// truncate shortens s to about n bytes for messages, on a character
+// boundary so that the message stays valid UTF-8.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
 	return s[:n] + "…"
 }
+
+// statusWriter remembers the status a handler answered, for the metrics.
+type statusWriter struct {
+	nethttp.ResponseWriter
+	status int
+}
+
+// WriteHeader implements http.ResponseWriter.
+func (w *statusWriter) WriteHeader(status int) {
+	w.status = status
+	w.ResponseWriter.WriteHeader(status)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() nethttp.ResponseWriter { return w.ResponseWriter }

@@ -179,6 +179,7 @@ func writeParams() url.Values {
 	q := commonParams()
 	q.Set("_journal_mode", "WAL")
 	q.Set("_txlock", "immediate")
+	q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", writeCacheKiB))
 	return q
 }
 
@@ -187,6 +188,7 @@ func writeParams() url.Values {
 func readParams() url.Values {
 	q := commonParams()
 	q.Set("_query_only", "1")
+	q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", readCacheKiB))
 	return q
 }
 
@@ -202,10 +204,17 @@ func commonParams() url.Values {
 	q.Add("_pragma", "temp_store(MEMORY)")
 	// Keep a checkpointed WAL from staying large on disk.
 	q.Add("_pragma", "journal_size_limit(67108864)")
-	// 16 MiB of page cache per connection instead of SQLite's 2 MiB.
-	q.Add("_pragma", "cache_size(-16384)")
 	return q
 }
+
+// Page cache per connection (SQLite's default is 2 MiB). The one write
+// connection gets the most: it reads what every command touches. Each
+// read connection holds its own cache, so theirs are small: together they
+// bound the server's memory.
+const (
+	writeCacheKiB = 16 << 10
+	readCacheKiB  = 4 << 10
+)
 
 // dsn builds a file: URI for path, so that any file name, even one with
 // '?' or '#' in it, reaches SQLite intact.
@@ -221,5 +230,5 @@ func dsn(path string, params url.Values) (string, error) {
 // readPoolSize is the number of read connections: enough for concurrent
 // page renders, while each connection costs its own page cache.
 func readPoolSize() int {
-	return max(4, 2*runtime.GOMAXPROCS(0))
+	return max(4, runtime.GOMAXPROCS(0))
 }

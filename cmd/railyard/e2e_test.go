@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/railyard-cd/railyard"
+	rhttp "github.com/railyard-cd/railyard/http"
 )
 
 // TestEndToEnd builds the railyard binary, runs `railyard serve` as a
@@ -77,7 +79,42 @@ func TestEndToEnd(t *testing.T) {
 	if dev := detail.Environments["development"]; dev == nil || dev.Version == nil || *dev.Version != 2 || dev.QueuedVersion != nil || len(dev.Locks) != 0 {
 		t.Errorf("development after the walkthrough = %+v, want version 2 running, nothing queued, no locks", dev)
 	}
+	checkGitExport(t, srv.url)
 	srv.stop(t)
+}
+
+// checkGitExport waits until the export has caught up, then clones the
+// built-in Git server and checks what the walkthrough did: version 2 of
+// checkout deployed in development.
+func checkGitExport(t *testing.T, url string) {
+	t.Helper()
+	c := rhttp.NewClient(url)
+	deadline := time.Now().Add(time.Minute)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for range tick.C {
+		st, err := c.ExportStatus(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Enabled && st.PendingEvents == 0 && st.LastExportedEventID == st.LastEventID {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the export did not catch up within a minute: %+v", st)
+		}
+	}
+	clone := filepath.Join(t.TempDir(), "manifests")
+	if out, err := exec.Command("git", "clone", "--quiet", url+"/git/manifests.git", clone).CombinedOutput(); err != nil {
+		t.Fatalf("git clone from the built-in server: %v\n%s", err, out)
+	}
+	target, err := os.Readlink(filepath.Join(clone, "environments/development/applications/checkout/version"))
+	if err != nil || target != "../../../../applications/checkout/releases/2" {
+		t.Errorf("development's version link: got %q, %v", target, err)
+	}
+	if _, err := os.Stat(filepath.Join(clone, "argocd/v1alpha1/development/checkout.yaml")); err != nil {
+		t.Errorf("no Argo CD Application for checkout in development: %v", err)
+	}
 }
 
 // checkWalkthrough makes sure the README still walks the quick start, so
@@ -104,7 +141,7 @@ func checkWalkthrough(t *testing.T, r *readme) {
 }
 
 // buildBinary builds railyard into a temporary directory.
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "railyard")
 	cmd := exec.Command("go", "build", "-buildvcs=false", "-o", bin, ".")
@@ -126,7 +163,7 @@ type serverProcess struct {
 // the URL from the line the server prints, and waits until /readyz answers.
 // (Picking a free port first and passing it would race with every other
 // test that opens a port meanwhile.)
-func startServer(t *testing.T, bin, dataDir string) *serverProcess {
+func startServer(t testing.TB, bin, dataDir string) *serverProcess {
 	t.Helper()
 	s := &serverProcess{log: &syncBuffer{}, exited: make(chan struct{})}
 	s.cmd = exec.Command(bin, "serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0")
@@ -189,7 +226,7 @@ func (s *serverProcess) waitReady(timeout time.Duration) error {
 }
 
 // stop sends SIGTERM and expects a clean exit.
-func (s *serverProcess) stop(t *testing.T) {
+func (s *serverProcess) stop(t testing.TB) {
 	t.Helper()
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -181,11 +181,15 @@ func (m *Main) serve(ctx context.Context, o *serveOptions) error {
 // newHTTPServer returns the HTTP server of the API over engine, with the
 // read-only Git server of the exporter's repository when there is one.
 func newHTTPServer(engine *railyard.Engine, exporter *gitrepo.Exporter, o *serveOptions, logger *slog.Logger) *http.Server {
-	api := rhttp.NewServer(engine, rhttp.Options{
+	opts := rhttp.Options{
 		MaxManifestBytes: o.maxManifestBytes,
 		MaxRequestBytes:  o.maxRequestBytes,
 		Logger:           logger,
-	}).Handler()
+	}
+	if exporter != nil {
+		opts.ExportStatus = exporter.Status
+	}
+	api := rhttp.NewServer(engine, opts).Handler()
 	handler := api
 	if exporter != nil {
 		mux := http.NewServeMux()

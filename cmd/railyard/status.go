@@ -24,7 +24,8 @@ func (m *Main) newStatusCommand() *cobra.Command {
 		Long: `Show what runs where. With an application: for every environment, the version
 running there (with its source commit, author and message), who deployed it
 and when, the version queued there and the locks that hold it back. Without
-one: every application in every environment.`,
+one: every application in every environment, and how far the Git export
+lags (the table only; -o json prints the overview).`,
 		Example: `  railyard status checkout
   railyard status
   railyard status checkout -o json`,
@@ -67,7 +68,34 @@ func (m *Main) overview(ctx context.Context, o *statusOptions) error {
 	if err != nil {
 		return err
 	}
-	return m.printer(&o.clientOptions).print(ov, func(w io.Writer) { writeOverviewTable(w, ov) })
+	export, err := c.ExportStatus(ctx)
+	if err != nil {
+		return err
+	}
+	return m.printer(&o.clientOptions).print(ov, func(w io.Writer) {
+		writeOverviewTable(w, ov)
+		fmt.Fprintf(w, "\n%s\n", describeExport(export))
+	})
+}
+
+// describeExport says in one line how far the Git export lags.
+func describeExport(st *railyard.ExportStatus) string {
+	if !st.Enabled {
+		return "Git export: disabled"
+	}
+	s := fmt.Sprintf("Git export to %s (%s): ", st.Remote, st.Branch)
+	if st.PendingEvents == 0 {
+		s += fmt.Sprintf("up to date (event %d)", st.LastExportedEventID)
+	} else {
+		s += fmt.Sprintf("%d events pending, the oldest for %.1fs", st.PendingEvents, st.OldestPendingSeconds)
+	}
+	if st.LastPushAt != nil {
+		s += ", last push " + st.LastPushAt.UTC().Format("2006-01-02 15:04:05") + " UTC"
+	}
+	if st.LastError != "" {
+		s += "\nLast error: " + st.LastError
+	}
+	return s
 }
 
 // environmentOrder returns the environment names of envs in the API's
