@@ -38,9 +38,10 @@ const busyTimeoutMillis = 10_000
 // with an Update. An Update must not be called from inside another Update
 // on the same DB: it would wait forever for the one write connection.
 type DB struct {
-	path  string
-	write *pool
-	read  *pool
+	path   string
+	write  *pool
+	read   *pool
+	writer writer
 }
 
 // Compile-time check that DB implements the domain's Store interface.
@@ -113,29 +114,6 @@ func (db *DB) Close() error {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)
-	}
-	return nil
-}
-
-// Update runs fn in a read-write transaction on the single write
-// connection and commits it if fn returns nil. If fn returns an error or
-// panics, or ctx ends, the transaction is rolled back; fn's error is
-// returned as it is.
-func (db *DB) Update(ctx context.Context, fn func(railyard.Tx) error) error {
-	if db.write == nil {
-		return errors.New("sqlite: update: database is not open")
-	}
-	sqlTx, err := db.write.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
-	}
-	// Rolling back after a commit is a no-op; this covers a panic in fn.
-	defer sqlTx.Rollback()
-	if err := fn(&tx{tx: sqlTx, stmts: db.write.stmts, writable: true}); err != nil {
-		return err
-	}
-	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
 	}
 	return nil
 }
