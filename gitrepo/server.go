@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/cgi"
 	"os/exec"
+	"path"
 	"strings"
 )
 
@@ -27,6 +28,10 @@ func NewHTTPHandler(prefix, dir string) http.Handler {
 		),
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; path.Clean(p) != p && path.Clean(p)+"/" != p || strings.Contains(p, "\x00") {
+			http.Error(w, "path is not canonical", http.StatusBadRequest)
+			return
+		}
 		if r.URL.Query().Get("service") == "git-receive-pack" || strings.HasSuffix(r.URL.Path, "/git-receive-pack") {
 			http.Error(w, "This repository is read-only: Railyard writes it. Change state through the Railyard API.", http.StatusForbidden)
 			return

@@ -18,9 +18,7 @@ func TestHTTPServerClone(t *testing.T) {
 	e.must(releaseCmd("checkout", 1, "payments", "development"))
 	e.sync()
 
-	mux := http.NewServeMux()
-	mux.Handle("/git/manifests.git/", NewHTTPHandler("/git/manifests.git", e.x.Dir()))
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewServer(NewHTTPHandler("/git/manifests.git", e.x.Dir()))
 	defer srv.Close()
 
 	clone := filepath.Join(t.TempDir(), "clone")
@@ -60,5 +58,17 @@ func TestHTTPServerClone(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("receive-pack advertisement: got %d, want 403", resp.StatusCode)
+	}
+	for _, p := range []string{"/git/manifests.git/../../config", "/git/manifests.git/objects/../config"} {
+		req, _ := http.NewRequest("GET", srv.URL+"/", nil)
+		req.URL.Path = p // sent as is, not cleaned by the client
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("GET %s: got %d, want 400", p, resp.StatusCode)
+		}
 	}
 }

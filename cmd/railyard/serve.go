@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -192,10 +193,16 @@ func newHTTPServer(engine *railyard.Engine, exporter *gitrepo.Exporter, o *serve
 	api := rhttp.NewServer(engine, opts).Handler()
 	handler := api
 	if exporter != nil {
-		mux := http.NewServeMux()
-		mux.Handle(gitRepoPath+"/", gitrepo.NewHTTPHandler(gitRepoPath, exporter.Dir()))
-		mux.Handle("/", api)
-		handler = mux
+		// A prefix check, not a ServeMux: a mux would redirect paths
+		// with '..' segments that the API refuses outright.
+		git := gitrepo.NewHTTPHandler(gitRepoPath, exporter.Dir())
+		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, gitRepoPath+"/") {
+				git.ServeHTTP(w, r)
+				return
+			}
+			api.ServeHTTP(w, r)
+		})
 	}
 	return &http.Server{
 		Handler:           handler,
