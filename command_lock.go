@@ -59,7 +59,8 @@ func validateLockTarget(kind LockKind, env, group, app, team string) error {
 		}
 	}
 	validators := map[string]func(string) error{
-		"environment": ValidateEnvironmentName, "group": ValidateEnvironmentGroupName,
+		"environment": ValidateEnvironmentName,
+		"group":       func(g string) error { return validateLabel("group", g, MaxEnvironmentNameLength) },
 		"application": ValidateApplicationName, "team": ValidateTeamName,
 	}
 	for _, f := range fields {

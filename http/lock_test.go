@@ -150,9 +150,7 @@ func TestLocks_BadInput(t *testing.T) {
 		{"PUT", "/api/v1/environments/staging/teams/nobody/locks/x", `{"message":"m"}`, 404, railyard.ENOTFOUND, "team"},
 		{"PUT", "/api/v1/environment-groups/nogroup/locks/x", `{"message":"m"}`, 404, railyard.ENOTFOUND, "group"},
 		{"PUT", "/api/v1/environments/staging/teams/UPPER/locks/x", `{"message":"m"}`, 400, railyard.EINVALID, "team"},
-		// The domain names the group field "environmentGroup" here (the
-		// config's name for it); reported to the lead.
-		{"PUT", "/api/v1/environment-groups/a_b/locks/x", `{"message":"m"}`, 400, railyard.EINVALID, "environmentGroup"},
+		{"PUT", "/api/v1/environment-groups/a_b/locks/x", `{"message":"m"}`, 400, railyard.EINVALID, "group"},
 		{"GET", "/api/v1/locks?kind=environment-group", "", 400, railyard.EINVALID, "kind"},
 		{"GET", "/api/v1/locks?kind=x", "", 400, railyard.EINVALID, "kind"},
 		{"GET", "/api/v1/locks?environment=UP", "", 400, railyard.EINVALID, "environment"},
