@@ -31,7 +31,18 @@ const (
 	KindLockCreate        = "lock.create"
 	KindLockDelete        = "lock.delete"
 	KindLockExpire        = "lock.expire"
+	KindReleaseTrain      = "release-train"
+	KindRollback          = "rollback"
+	KindReconcile         = "reconcile"
 )
+
+// EventKinds returns every event kind, in the order of the constants;
+// KindLockExpire is the kind of events recorded before Reconcile took its
+// place.
+func EventKinds() []string {
+	return []string{KindEnvironmentPut, KindEnvironmentDelete, KindReleaseCreate, KindApplicationDelete, KindDeploy,
+		KindLockCreate, KindLockDelete, KindLockExpire, KindReleaseTrain, KindRollback, KindReconcile}
+}
 
 // Result outcomes.
 const (
@@ -60,6 +71,9 @@ type Result struct {
 	// Locks is set by lock.create: one lock, or one per member
 	// environment for a group lock.
 	Locks []*Lock `json:"locks,omitempty"`
+	// Train is set by release-train: every environment and application
+	// with what the train did.
+	Train *TrainResult `json:"train,omitempty"`
 }
 
 // MaxBatchCommands is the most commands one batch may hold.
@@ -90,9 +104,14 @@ func DecodeCommand(kind string, params []byte) (Command, error) {
 		cmd = &CreateLock{}
 	case KindLockDelete:
 		cmd = &DeleteLock{}
+	case KindReleaseTrain:
+		cmd = &ReleaseTrain{}
+	case KindRollback:
+		cmd = &Rollback{}
 	default:
-		return nil, Errorf(EINVALID, "kind %q is not a command: use one of %s, %s, %s, %s, %s, %s, %s", kind,
-			KindEnvironmentPut, KindEnvironmentDelete, KindReleaseCreate, KindApplicationDelete, KindDeploy, KindLockCreate, KindLockDelete).WithField("kind")
+		return nil, Errorf(EINVALID, "kind %q is not a command: use one of %s, %s, %s, %s, %s, %s, %s, %s, %s", kind,
+			KindEnvironmentPut, KindEnvironmentDelete, KindReleaseCreate, KindApplicationDelete, KindDeploy, KindLockCreate, KindLockDelete,
+			KindReleaseTrain, KindRollback).WithField("kind")
 	}
 	if err := DecodeJSONStrict(params, cmd); err != nil {
 		return nil, err

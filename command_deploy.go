@@ -28,79 +28,140 @@ func (d *Deploy) Validate() error {
 }
 
 func (d *Deploy) apply(ctx context.Context, c *commandContext) (*Result, error) {
-	if _, err := c.tx.FindEnvironment(ctx, d.Environment); err != nil {
-		return nil, err
-	}
-	app, err := c.tx.FindApplication(ctx, d.Application)
+	m, err := c.manualDeploy(ctx, manualRequest{app: d.Application, env: d.Environment, version: d.Version, behavior: d.LockBehavior, reason: "manual"})
 	if err != nil {
 		return nil, err
 	}
-	rel, err := c.tx.FindRelease(ctx, d.Application, d.Version, false)
+	label := releaseLabel(m.rel)
+	switch {
+	case m.res.Outcome == OutcomeQueued:
+		c.describe("Queue %s %s in %s (blocked by %s)", d.Application, label, d.Environment, blockerNames(m.blockers))
+	case m.res.Outcome == OutcomeDeployed && m.deployed && len(m.blockers) > 0:
+		c.describe("Deploy %s %s to %s, overriding %s", d.Application, label, d.Environment, blockerNames(m.blockers))
+	case m.res.Outcome == OutcomeDeployed && m.deployed:
+		c.describe("Deploy %s %s to %s", d.Application, label, d.Environment)
+	}
+	return m.res, nil
+}
+
+// manualRequest is a person's deploy of one version: a deploy or a
+// rollback.
+type manualRequest struct {
+	app, env string
+	version  int64
+	behavior LockBehavior
+	// reason is recorded on the change: "manual", "rollback".
+	reason string
+}
+
+// manualResult is what a manual deploy did, for the command to describe.
+type manualResult struct {
+	res *Result
+	rel *Release
+	// deployed is true when rel was deployed (not merely a queue dropped
+	// because rel already runs).
+	deployed bool
+	// blockers are what rel was queued behind, or what was overridden.
+	blockers []Blocker
+	// previous is the version that ran before (nil: none).
+	previous *int64
+}
+
+// manualDeploy applies the rules of a person's deploy: the release must
+// have a manifest for the environment and pass its branch restriction
+// (never overridable); locks and closed deploy windows are handled by
+// lockBehavior (fail, the default; queue; ignore, recorded as overriding).
+func (c *commandContext) manualDeploy(ctx context.Context, r manualRequest) (*manualResult, error) {
+	app, rel, err := c.deployable(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	if !rel.HasManifest(d.Environment) {
-		return nil, Errorf(EINVALID, "release %d of %s has no manifest for environment %s, so it cannot be deployed there", d.Version, d.Application, d.Environment).WithField("environment")
-	}
-	dep, err := c.deployment(ctx, d.Application, d.Environment)
+	dep, err := c.deployment(ctx, r.app, r.env)
 	if err != nil {
 		return nil, err
 	}
-	if dep.Version != nil && *dep.Version == d.Version {
-		res, err := d.alreadyRunning(ctx, c, dep)
-		if res != nil {
-			res.Release = rel
+	if dep.Version != nil && *dep.Version == r.version {
+		res, err := c.alreadyRunning(ctx, dep, r.version)
+		if err != nil {
+			return nil, err
 		}
-		return res, err
+		res.Release = rel
+		return &manualResult{res: res, rel: rel}, nil
 	}
-	blockers, err := c.blockers(ctx, d.Application, app.Team, d.Environment)
+	blockers, err := c.blockers(ctx, r.app, app.Team, r.env)
 	if err != nil {
 		return nil, err
 	}
-	behavior := d.LockBehavior
-	if behavior == "" {
-		behavior = LockBehaviorFail
+	m := &manualResult{rel: rel, blockers: blockers}
+	if dep.Version != nil {
+		v := *dep.Version
+		m.previous = &v
 	}
 	if len(blockers) > 0 {
-		switch behavior {
-		case LockBehaviorFail:
+		switch r.behavior {
+		case "", LockBehaviorFail:
 			e := Errorf(ELOCKED, "%s %d cannot be deployed to %s: blocked by %s. Remove the blockers, or deploy with lockBehavior \"queue\" to queue it or \"ignore\" to deploy anyway",
-				d.Application, d.Version, d.Environment, describeBlockers(blockers))
+				r.app, r.version, r.env, describeBlockers(blockers))
 			e.Blockers = blockers
 			return nil, e
 		case LockBehaviorQueue:
-			if err := c.queue(ctx, dep, rel, blockers, "manual"); err != nil {
+			if err := c.queue(ctx, dep, rel, blockers, r.reason); err != nil {
 				return nil, err
 			}
-			c.describe("Queue %s %s in %s (blocked by %s)", d.Application, releaseLabel(rel), d.Environment, blockerNames(blockers))
-			return &Result{Outcome: OutcomeQueued, Deployment: dep, Release: rel}, nil
+			m.res = &Result{Outcome: OutcomeQueued, Deployment: dep, Release: rel}
+			return m, nil
 		}
 	}
-	reason := "manual"
+	reason := r.reason
 	if len(blockers) > 0 {
-		reason = "manual, overriding " + blockerNames(blockers)
+		reason += ", overriding " + blockerNames(blockers)
 	}
 	if err := c.deploy(ctx, dep, rel, reason, blockers); err != nil {
 		return nil, err
 	}
-	if len(blockers) > 0 {
-		c.describe("Deploy %s %s to %s, overriding %s", d.Application, releaseLabel(rel), d.Environment, blockerNames(blockers))
-	} else {
-		c.describe("Deploy %s %s to %s", d.Application, releaseLabel(rel), d.Environment)
+	m.res, m.deployed = &Result{Outcome: OutcomeDeployed, Deployment: dep, Release: rel}, true
+	return m, nil
+}
+
+// deployable returns the application and release of a manual deploy
+// after checking the rules no lockBehavior overrides: the release exists,
+// has a manifest for the environment and passes its branch restriction.
+func (c *commandContext) deployable(ctx context.Context, r manualRequest) (*Application, *Release, error) {
+	env, err := c.environment(ctx, r.env)
+	if err != nil {
+		return nil, nil, err
 	}
-	return &Result{Outcome: OutcomeDeployed, Deployment: dep, Release: rel}, nil
+	app, err := c.tx.FindApplication(ctx, r.app)
+	if err != nil {
+		return nil, nil, err
+	}
+	rel, err := c.tx.FindRelease(ctx, r.app, r.version, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !rel.HasManifest(r.env) {
+		return nil, nil, Errorf(EINVALID, "release %d of %s has no manifest for environment %s, so it cannot be deployed there", r.version, r.app, r.env).WithField("environment")
+	}
+	restricted, err := c.branchRestricted(env, rel)
+	if err != nil {
+		return nil, nil, err
+	}
+	if restricted {
+		return nil, nil, branchRestrictionError(env, rel)
+	}
+	return app, rel, nil
 }
 
 // alreadyRunning answers a deploy of the running version: nothing to do,
 // except that an older queued version is dropped, since the newest request
 // (this one) has been met.
-func (d *Deploy) alreadyRunning(ctx context.Context, c *commandContext, dep *Deployment) (*Result, error) {
-	if dep.QueuedVersion == nil || *dep.QueuedVersion > d.Version {
+func (c *commandContext) alreadyRunning(ctx context.Context, dep *Deployment, version int64) (*Result, error) {
+	if dep.QueuedVersion == nil || *dep.QueuedVersion > version {
 		return &Result{Outcome: OutcomeUnchanged, Deployment: dep}, nil
 	}
 	c.change(Change{Op: ChangeUnqueue, Application: dep.Application, Environment: dep.Environment, Version: *dep.QueuedVersion,
-		Reason: fmt.Sprintf("version %d already runs", d.Version)})
-	c.describe("Drop queued %s %d in %s: %d already runs", d.Application, *dep.QueuedVersion, d.Environment, d.Version)
+		Reason: fmt.Sprintf("version %d already runs", version)})
+	c.describe("Drop queued %s %d in %s: %d already runs", dep.Application, *dep.QueuedVersion, dep.Environment, version)
 	dep.QueuedVersion, dep.QueuedAt, dep.QueuedBecause = nil, nil, nil
 	if err := c.tx.PutDeployment(ctx, dep); err != nil {
 		return nil, err
@@ -154,59 +215,172 @@ func (c *commandContext) queue(ctx context.Context, dep *Deployment, rel *Releas
 }
 
 // deployOrQueue is automation's deploy: it deploys rel unless something
-// blocks it, in which case it queues it. It returns the outcome.
-func (c *commandContext) deployOrQueue(ctx context.Context, rel *Release, team, env, reason string) (string, error) {
+// blocks it, in which case it queues it. It returns the outcome and what
+// blocked.
+func (c *commandContext) deployOrQueue(ctx context.Context, rel *Release, team, env, reason string) (string, []Blocker, error) {
 	dep, err := c.deployment(ctx, rel.Application, env)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	blockers, err := c.blockers(ctx, rel.Application, team, env)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if len(blockers) > 0 {
-		return OutcomeQueued, c.queue(ctx, dep, rel, blockers, reason)
+		return OutcomeQueued, blockers, c.queue(ctx, dep, rel, blockers, reason)
 	}
-	return OutcomeDeployed, c.deploy(ctx, dep, rel, reason, nil)
+	return OutcomeDeployed, nil, c.deploy(ctx, dep, rel, reason, nil)
+}
+
+// blockedWhy says in two words what kinds of blocker hold a version back:
+// "locked", "deploy window closed" or both.
+func blockedWhy(blockers []Blocker) string {
+	locked, window := false, false
+	for _, b := range blockers {
+		if b.Kind == BlockerWindow {
+			window = true
+		} else {
+			locked = true
+		}
+	}
+	switch {
+	case locked && window:
+		return "locked, deploy window closed"
+	case window:
+		return "deploy window closed"
+	}
+	return "locked"
 }
 
 // processQueues deploys the queued version of every deployment in env
 // matching filter whose blockers are all gone. It is called after locks
 // were removed. It returns the deployed "app version" labels.
 func (c *commandContext) processQueues(ctx context.Context, env string, match func(app, team string) bool) ([]string, error) {
-	deps, err := c.tx.FindDeployments(ctx, DeploymentFilter{Environment: env})
+	deps, err := c.tx.FindDeployments(ctx, DeploymentFilter{Environment: env, Queued: true})
 	if err != nil {
 		return nil, err
 	}
-	var deployed []string
+	run, err := c.deployQueued(ctx, deps, queueRules{match: match, reason: func(*Deployment, string) string { return reasonLastBlockerRemoved }})
+	if err != nil {
+		return nil, err
+	}
+	return run.deployed, nil
+}
+
+// Reasons recorded for deployments Railyard makes from a queue.
+const (
+	reasonLastBlockerRemoved = "queued version, last blocker removed"
+	reasonWindowOpened       = "deploy window opened"
+)
+
+// queueRules say which queued versions deployQueued looks at and why it
+// deploys them.
+type queueRules struct {
+	// match selects applications (by name and team); nil matches all.
+	match func(app, team string) bool
+	// reason says why a queued version is deployed now.
+	reason func(dep *Deployment, team string) string
+	// dropRestricted drops queued versions the environment's branch
+	// restriction refuses (they could never be deployed).
+	dropRestricted bool
+}
+
+// queueRun is what deployQueued did, as "app version" labels; reasons
+// holds the reason of each deployed label.
+type queueRun struct {
+	deployed, reasons, dropped []string
+}
+
+// deployQueued deploys the queued version of every deployment in deps
+// whose blockers are all gone.
+func (c *commandContext) deployQueued(ctx context.Context, deps []*Deployment, rules queueRules) (*queueRun, error) {
+	run := &queueRun{}
+	teams, err := c.teams(ctx, deps)
+	if err != nil {
+		return nil, err
+	}
 	for _, dep := range deps {
-		if dep.QueuedVersion == nil {
+		team, known := teams[dep.Application]
+		if dep.QueuedVersion == nil || !known || rules.match != nil && !rules.match(dep.Application, team) {
 			continue
 		}
-		app, err := c.tx.FindApplication(ctx, dep.Application)
-		if err != nil {
-			return nil, err
-		}
-		if !match(app.Name, app.Team) {
+		// Blockers first: they are cached per environment, so a locked
+		// environment with many queued versions costs no release reads.
+		blockers, err := c.blockers(ctx, dep.Application, team, dep.Environment)
+		if err != nil || len(blockers) > 0 {
+			if err != nil {
+				return nil, err
+			}
 			continue
 		}
-		blockers, err := c.blockers(ctx, app.Name, app.Team, env)
-		if err != nil {
-			return nil, err
-		}
-		if len(blockers) > 0 {
-			continue
-		}
-		rel, err := c.tx.FindRelease(ctx, app.Name, *dep.QueuedVersion, false)
+		rel, err := c.tx.FindRelease(ctx, dep.Application, *dep.QueuedVersion, false)
 		if err != nil {
 			return nil, fmt.Errorf("queued release: %w", err)
 		}
-		if err := c.deploy(ctx, dep, rel, "queued version, last blocker removed", nil); err != nil {
+		label := fmt.Sprintf("%s %s", dep.Application, releaseLabel(rel))
+		restricted, err := c.queuedRestricted(ctx, dep, rel, rules.dropRestricted)
+		if err != nil {
 			return nil, err
 		}
-		deployed = append(deployed, fmt.Sprintf("%s %s", app.Name, releaseLabel(rel)))
+		if restricted {
+			if rules.dropRestricted {
+				run.dropped = append(run.dropped, label)
+			}
+			continue
+		}
+		reason := rules.reason(dep, team)
+		if err := c.deploy(ctx, dep, rel, reason, nil); err != nil {
+			return nil, err
+		}
+		run.deployed, run.reasons = append(run.deployed, label), append(run.reasons, reason)
 	}
-	return deployed, nil
+	return run, nil
+}
+
+// teams returns the team of the application of each deployment: one read
+// of every application when there are many, else one read each.
+func (c *commandContext) teams(ctx context.Context, deps []*Deployment) (map[string]string, error) {
+	teams := make(map[string]string, len(deps))
+	if len(deps) > 16 {
+		apps, err := c.tx.FindApplications(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range apps {
+			teams[a.Name] = a.Team
+		}
+		return teams, nil
+	}
+	for _, d := range deps {
+		if _, ok := teams[d.Application]; ok || d.QueuedVersion == nil {
+			continue
+		}
+		app, err := c.tx.FindApplication(ctx, d.Application)
+		if err != nil {
+			return nil, err
+		}
+		teams[app.Name] = app.Team
+	}
+	return teams, nil
+}
+
+// queuedRestricted reports whether the environment's branch restriction
+// refuses the queued release (it may have been added after the release
+// was queued): such a version is never deployed. With drop, it is also
+// removed from the queue.
+func (c *commandContext) queuedRestricted(ctx context.Context, dep *Deployment, rel *Release, drop bool) (bool, error) {
+	env, err := c.environment(ctx, dep.Environment)
+	if err != nil {
+		return false, err
+	}
+	restricted, err := c.branchRestricted(env, rel)
+	if err != nil || !restricted || !drop {
+		return restricted, err
+	}
+	c.change(Change{Op: ChangeUnqueue, Application: dep.Application, Environment: dep.Environment, Version: rel.Version,
+		Reason: SkipBranchRestricted, SourceCommitID: rel.SourceCommitID})
+	dep.QueuedVersion, dep.QueuedAt, dep.QueuedBecause = nil, nil, nil
+	return true, c.tx.PutDeployment(ctx, dep)
 }
 
 // releaseLabel names a release version for people: "42" or "42 (1.4.2)".
@@ -223,6 +397,13 @@ func blockerNames(blockers []Blocker) string {
 	for i, b := range blockers {
 		if i > 0 {
 			s += ", "
+		}
+		if b.Window != nil {
+			if b.Window.Kind == DeployWindowAllow {
+				s += "outside "
+			}
+			s += fmt.Sprintf("%s window %q", b.Window.Kind, b.Window.Schedule)
+			continue
 		}
 		if b.Lock != nil {
 			switch b.Kind {

@@ -64,7 +64,25 @@ func (cr *CreateRelease) apply(ctx context.Context, c *commandContext) (*Result,
 	}
 	c.change(Change{Op: ChangeReleaseCreate, Application: rel.Application, Version: rel.Version, Release: rel, SourceCommitID: rel.SourceCommitID})
 
-	var deployed, queued []string
+	deployed, queued, skipped, err := c.autoDeploy(ctx, rel, app.Team, envs)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.cleanupReleases(ctx, rel.Application); err != nil {
+		return nil, err
+	}
+	c.describe("%s", describeRelease(rel, deployed, queued, skipped))
+	out := *rel
+	out.Manifests = nil
+	return &Result{Outcome: OutcomeCreated, Release: &out}, nil
+}
+
+// autoDeploy deploys a new release to every latest environment it has a
+// manifest for, unless that would move the environment or its queue
+// backwards, or a branch rule skips it; blocked environments queue it.
+// It returns the environments deployed to, queued in and skipped, with
+// why.
+func (c *commandContext) autoDeploy(ctx context.Context, rel *Release, team string, envs map[string]*Environment) (deployed []string, queued, skipped labelGroups, err error) {
 	for _, name := range rel.Environments {
 		env := envs[name]
 		if !env.IsLatest() {
@@ -72,28 +90,30 @@ func (cr *CreateRelease) apply(ctx context.Context, c *commandContext) (*Result,
 		}
 		dep, err := c.deployment(ctx, rel.Application, name)
 		if err != nil {
-			return nil, err
+			return nil, nil, nil, err
 		}
 		if (dep.Version != nil && *dep.Version >= rel.Version) || (dep.QueuedVersion != nil && *dep.QueuedVersion >= rel.Version) {
 			continue // never move an environment, or its queue, backwards automatically
 		}
-		outcome, err := c.deployOrQueue(ctx, rel, app.Team, name, "new release")
+		skip, err := c.autoDeploySkip(env, rel)
 		if err != nil {
-			return nil, err
+			return nil, nil, nil, err
+		}
+		if skip != "" {
+			skipped.add(skip, name)
+			continue
+		}
+		outcome, blockers, err := c.deployOrQueue(ctx, rel, team, name, "new release")
+		if err != nil {
+			return nil, nil, nil, err
 		}
 		if outcome == OutcomeDeployed {
 			deployed = append(deployed, name)
 		} else {
-			queued = append(queued, name)
+			queued.add(blockedWhy(blockers), name)
 		}
 	}
-	if err := c.cleanupReleases(ctx, rel.Application); err != nil {
-		return nil, err
-	}
-	c.describe("%s", describeRelease(rel, deployed, queued))
-	out := *rel
-	out.Manifests = nil
-	return &Result{Outcome: OutcomeCreated, Release: &out}, nil
+	return deployed, queued, skipped, nil
 }
 
 // republish answers a release whose version exists: unchanged if the
@@ -112,8 +132,10 @@ func (cr *CreateRelease) republish(rel, existing *Release) (*Result, error) {
 	return nil, e
 }
 
-// describeRelease says what publishing a release did.
-func describeRelease(rel *Release, deployed, queued []string) string {
+// describeRelease says what publishing a release did: "Release checkout
+// 2, deploy to development, queue in qa (locked), skip sandbox
+// (branch-restricted)".
+func describeRelease(rel *Release, deployed []string, queued, skipped labelGroups) string {
 	var b strings.Builder
 	if rel.Undeploy {
 		fmt.Fprintf(&b, "Release undeploy version %d of %s", rel.Version, rel.Application)
@@ -124,9 +146,54 @@ func describeRelease(rel *Release, deployed, queued []string) string {
 		fmt.Fprintf(&b, ", deploy to %s", strings.Join(deployed, ", "))
 	}
 	if len(queued) > 0 {
-		fmt.Fprintf(&b, ", queue in %s (locked)", strings.Join(queued, ", "))
+		fmt.Fprintf(&b, ", queue in %s", queued)
+	}
+	if len(skipped) > 0 {
+		fmt.Fprintf(&b, ", skip %s", skipped)
 	}
 	return b.String()
+}
+
+// autoDeploySkip says why automation does not deploy a new release to the
+// latest environment env: its upstream.branch does not match, or its
+// branch restriction refuses the release; "" if neither.
+func (c *commandContext) autoDeploySkip(env *Environment, rel *Release) (string, error) {
+	ok, err := c.upstreamBranchMatches(env, rel)
+	if err != nil || !ok {
+		return "branch not matching upstream.branch", err
+	}
+	restricted, err := c.branchRestricted(env, rel)
+	if err != nil || restricted {
+		return SkipBranchRestricted, err
+	}
+	return "", nil
+}
+
+// labelGroups lists names grouped by a label, in first-seen order, and
+// prints as "a, b (label1), c (label2)".
+type labelGroups []labelGroup
+
+type labelGroup struct {
+	label string
+	names []string
+}
+
+func (g *labelGroups) add(label, name string) {
+	for i := range *g {
+		if (*g)[i].label == label {
+			(*g)[i].names = append((*g)[i].names, name)
+			return
+		}
+	}
+	*g = append(*g, labelGroup{label: label, names: []string{name}})
+}
+
+func (g labelGroups) String() string {
+	parts := make([]string, len(g))
+	for i, lg := range g {
+		parts[i] = fmt.Sprintf("%s (%s)", strings.Join(lg.names, ", "), lg.label)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // environments returns every environment by name.
@@ -136,8 +203,12 @@ func (c *commandContext) environments(ctx context.Context) (map[string]*Environm
 		return nil, err
 	}
 	envs := make(map[string]*Environment, len(list))
+	if c.envs == nil {
+		c.envs = make(map[string]*Environment, len(list))
+	}
 	for _, e := range list {
 		envs[e.Name] = e
+		c.envs[e.Name] = e
 	}
 	return envs, nil
 }

@@ -42,6 +42,8 @@ type DeleteApplication struct {
 }
 
 // Deploy is a manual deployment of one release to one environment.
+// LockBehavior decides what happens when locks or a closed deploy window
+// block it; the environment's branch restriction is never overridden.
 type Deploy struct {
 	Application  string       `json:"application"`
 	Environment  string       `json:"environment"`
@@ -79,6 +81,43 @@ type DeleteLock struct {
 }
 
 // ExpireLocks removes every lock whose expiry has passed and deploys the
-// queued versions that were waiting only for them. Railyard runs it
-// periodically as SystemActor.
+// queued versions that were waiting only for them.
+//
+// Deprecated: Reconcile does this and more; Engine.ExpireLocks runs it.
 type ExpireLocks struct{}
+
+// ReleaseTrain deploys to a target environment (or every member of an
+// environment group) the versions of its upstream: for every application,
+// the version running in the upstream environment, or the latest release
+// if the target has upstream.latest. Blocked applications are queued,
+// others skipped with a reason (see TrainResult). Set exactly one of
+// Environment and Group; Team and Application narrow the train (a train
+// of one application is a promotion).
+type ReleaseTrain struct {
+	Environment string `json:"environment,omitempty"`
+	Group       string `json:"group,omitempty"`
+	Team        string `json:"team,omitempty"`
+	Application string `json:"application,omitempty"`
+	CILink      string `json:"ciLink,omitempty"`
+	// ScheduledAt is set by the scheduler (Engine.RunScheduledTrains): the
+	// time the environment's schedule fired. A train for a schedule time
+	// that already has an event changes nothing, so it never runs twice.
+	ScheduledAt *time.Time `json:"scheduledAt,omitempty"`
+}
+
+// Rollback deploys, by hand, the version that ran in the environment
+// before the current one (Version 0; see Engine.RollbackVersion), or the
+// given version. It follows the rules of Deploy: lockBehavior decides
+// about locks and closed windows, a branch restriction always applies.
+type Rollback struct {
+	Application  string       `json:"application"`
+	Environment  string       `json:"environment"`
+	Version      int64        `json:"version,omitempty"`
+	LockBehavior LockBehavior `json:"lockBehavior,omitempty"`
+}
+
+// Reconcile is Railyard's periodic housekeeping, applied as SystemActor:
+// it removes expired locks, deploys queued versions whose blockers are all
+// gone (a lock expired, a deploy window opened) and drops queued versions
+// that a branch restriction refuses. One event if anything changed.
+type Reconcile struct{}

@@ -22,17 +22,30 @@ type Deployment struct {
 type DeploymentFilter struct {
 	Application string
 	Environment string
+	// Queued selects only deployments with a queued version. The engine
+	// also checks QueuedVersion itself, so a store may treat it as a hint.
+	Queued bool
 }
 
 // Blocker is one reason automation may not deploy an application to an
-// environment now: a lock (and later a closed deploy window).
+// environment now: a lock or a closed deploy window.
 type Blocker struct {
+	// Kind is the lock kind, or BlockerWindow.
 	Kind LockKind `json:"kind"`
 	// Lock is set for lock blockers.
 	Lock *Lock `json:"lock,omitempty"`
+	// Window is set for deploy window blockers: the deny window that is
+	// open, or the allow window that opens next.
+	Window *DeployWindow `json:"window,omitempty"`
+	// Until is set for window blockers when it is known: when the
+	// environment's windows next allow automatic deployments.
+	Until *time.Time `json:"until,omitempty"`
 	// Description says it in words: "environment lock \"freeze\" by alice: Black Friday".
 	Description string `json:"description"`
 }
+
+// BlockerWindow is the Kind of a blocker that is a closed deploy window.
+const BlockerWindow LockKind = "window"
 
 // LockBehavior says what a manual deploy does when it is blocked.
 type LockBehavior string

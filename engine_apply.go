@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -73,16 +74,6 @@ func (e *Engine) ApplyOne(ctx context.Context, actor Actor, cmd Command) (*Resul
 	return results[0], nil
 }
 
-// ExpireLocks removes expired locks as SystemActor and deploys what waited
-// only for them. It returns the event, or nil if no lock had expired.
-func (e *Engine) ExpireLocks(ctx context.Context) (*Event, error) {
-	res, err := e.ApplyOne(ctx, SystemActor, &ExpireLocks{})
-	if err != nil {
-		return nil, err
-	}
-	return res.Event, nil
-}
-
 func (e *Engine) now() time.Time {
 	if e.Now == nil {
 		return time.Now()
@@ -128,6 +119,11 @@ type commandContext struct {
 
 	// locks caches the locks of an environment for this command.
 	locks map[string][]*Lock
+	// envs caches environments by name, windows the window blockers of an
+	// environment at now, regexps the compiled branch rules.
+	envs    map[string]*Environment
+	windows map[string][]Blocker
+	regexps map[string]*regexp.Regexp
 }
 
 // change records one state change.
@@ -142,7 +138,7 @@ func (c *commandContext) describe(format string, args ...any) {
 
 // record stores the event of the command.
 func (c *commandContext) record(ctx context.Context, cmd Command) (*Event, error) {
-	payload, err := json.Marshal(cmd)
+	payload, err := json.Marshal(payloadOf(cmd))
 	if err != nil {
 		return nil, fmt.Errorf("encode %s payload: %w", cmd.Kind(), err)
 	}
@@ -213,7 +209,9 @@ func (c *commandContext) forgetLocks(env string) {
 }
 
 // blockers returns what holds automation back from deploying app (of
-// team) to env: environment locks, the app's locks and its team's locks.
+// team) to env: environment locks, the app's locks, its team's locks, and
+// the environment's deploy windows if they are closed. It is the one
+// place that decides; manual deploys see the same list.
 func (c *commandContext) blockers(ctx context.Context, app, team, env string) ([]Blocker, error) {
 	locks, err := c.envLocks(ctx, env)
 	if err != nil {
@@ -225,7 +223,53 @@ func (c *commandContext) blockers(ctx context.Context, app, team, env string) ([
 			blockers = append(blockers, lockBlocker(l))
 		}
 	}
+	windows, err := c.windowBlockers(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	return append(blockers, windows...), nil
+}
+
+// windowBlockers returns the closed deploy windows of env at now, cached
+// for the command: the evaluation is the same for every application.
+func (c *commandContext) windowBlockers(ctx context.Context, env string) ([]Blocker, error) {
+	if b, ok := c.windows[env]; ok {
+		return b, nil
+	}
+	e, err := c.environment(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	var blockers []Blocker
+	if len(e.Config.DeployWindows) > 0 {
+		st, err := EvaluateDeployWindows(e.Config.DeployWindows, c.now)
+		if err != nil {
+			return nil, Errorf(EINVALID, "environment %s: %s; fix its configuration", env, ErrorMessage(err)).WithField(AsError(err).Field)
+		}
+		blockers = st.Blockers
+	}
+	if c.windows == nil {
+		c.windows = make(map[string][]Blocker)
+	}
+	c.windows[env] = blockers
 	return blockers, nil
+}
+
+// environment returns an environment, cached for the command; ENOTFOUND
+// if it does not exist.
+func (c *commandContext) environment(ctx context.Context, name string) (*Environment, error) {
+	if e, ok := c.envs[name]; ok {
+		return e, nil
+	}
+	e, err := c.tx.FindEnvironment(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if c.envs == nil {
+		c.envs = make(map[string]*Environment)
+	}
+	c.envs[name] = e
+	return e, nil
 }
 
 // lockApplies reports whether lock l holds back app of team in its

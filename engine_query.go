@@ -217,3 +217,15 @@ func buildOverview(envs []*Environment, apps []*Application, deps []*Deployment,
 	}
 	return ov
 }
+
+// DeployWindowState says whether the deploy windows of env allow
+// automatic deployments now, which windows block if not, and when that
+// next changes; ENOTFOUND if env does not exist. An environment without
+// windows is always allowed.
+func (e *Engine) DeployWindowState(ctx context.Context, env string) (*WindowState, error) {
+	found, err := e.FindEnvironment(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	return EvaluateDeployWindows(found.Config.DeployWindows, normalizeTime(e.now()))
+}

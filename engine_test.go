@@ -564,3 +564,15 @@ func TestAutomaticDeployNeverMovesTheQueueBackwards(t *testing.T) {
 	h.release("checkout", 3, "payments", "development")
 	assertEqual(t, "queue keeps the newest", h.state("checkout", "development"), "2/5")
 }
+
+func TestReleasePayloadLeavesOutManifests(t *testing.T) {
+	h := newHarness(t).chain()
+	h.release("checkout", 1, "payments", "development")
+	ev := h.lastEvent()
+	if strings.Contains(string(ev.Payload), "ConfigMap") || !strings.Contains(string(ev.Payload), `"application":"checkout"`) {
+		t.Errorf("payload: %s", ev.Payload)
+	}
+	if ev.Changes[1].Release.Manifests["development"] == "" {
+		t.Errorf("the release.create change lost its manifests")
+	}
+}

@@ -26,6 +26,18 @@ type EnvironmentConfig struct {
 	ArgoCD            *ArgoCDConfig  `json:"argocd,omitempty"`
 	DeployWindows     []DeployWindow `json:"deployWindows,omitempty"`
 	BranchRestriction string         `json:"branchRestriction,omitempty"`
+	// ReleaseTrains are release trains Railyard runs into this
+	// environment by itself, on a schedule.
+	ReleaseTrains []ScheduledTrain `json:"releaseTrains,omitempty"`
+}
+
+// ScheduledTrain is a release train into the environment that Railyard's
+// scheduler runs every time Schedule fires (a cron expression on the wall
+// clock of TimeZone, UTC if empty), optionally for one team.
+type ScheduledTrain struct {
+	Schedule string `json:"schedule"`
+	TimeZone string `json:"timeZone,omitempty"`
+	Team     string `json:"team,omitempty"`
 }
 
 // Upstream says where an environment's versions come from: every new
@@ -135,6 +147,40 @@ func (c *EnvironmentConfig) Validate() error {
 			return err
 		}
 	}
+	for i, st := range c.ReleaseTrains {
+		if err := st.validate(fmt.Sprintf("releaseTrains[%d]", i), c.Upstream); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (st ScheduledTrain) validate(field string, up *Upstream) error {
+	if up == nil {
+		return Errorf(EINVALID, "%s: a scheduled release train needs an upstream (upstream.environment or upstream.latest) to take versions from", field).WithField(field)
+	}
+	if err := validateSchedule(field, st.Schedule, st.TimeZone); err != nil {
+		return err
+	}
+	if st.Team != "" {
+		if err := ValidateTeamName(st.Team); err != nil {
+			return Errorf(EINVALID, "%s.%s", field, ErrorMessage(err)).WithField(field + ".team")
+		}
+	}
+	return nil
+}
+
+// validateSchedule checks the schedule and timeZone fields of a deploy
+// window or scheduled train.
+func validateSchedule(field, schedule, zone string) error {
+	if zone != "" {
+		if _, err := time.LoadLocation(zone); err != nil {
+			return Errorf(EINVALID, "%s.timeZone %q is not an IANA time zone such as \"Europe/Berlin\"", field, zone).WithField(field + ".timeZone")
+		}
+	}
+	if _, err := parseCronSchedule(schedule, zone); err != nil {
+		return Errorf(EINVALID, "%s.schedule %q is not a valid cron expression (five fields: minute hour day-of-month month day-of-week): %v", field, schedule, err).WithField(field + ".schedule")
+	}
 	return nil
 }
 
@@ -210,17 +256,12 @@ func (w DeployWindow) validate(field string) error {
 	if w.Kind != DeployWindowAllow && w.Kind != DeployWindowDeny {
 		return Errorf(EINVALID, "%s.kind %q is not valid: use \"allow\" or \"deny\"", field, w.Kind).WithField(field + ".kind")
 	}
-	if _, err := cronParser.Parse(w.Schedule); err != nil {
-		return Errorf(EINVALID, "%s.schedule %q is not a valid cron expression (five fields: minute hour day-of-month month day-of-week): %v", field, w.Schedule, err).WithField(field + ".schedule")
+	if err := validateSchedule(field, w.Schedule, w.TimeZone); err != nil {
+		return err
 	}
 	d, err := time.ParseDuration(w.Duration)
 	if err != nil || d <= 0 {
 		return Errorf(EINVALID, "%s.duration %q is not a positive duration such as \"2h\" or \"90m\"", field, w.Duration).WithField(field + ".duration")
-	}
-	if w.TimeZone != "" {
-		if _, err := time.LoadLocation(w.TimeZone); err != nil {
-			return Errorf(EINVALID, "%s.timeZone %q is not an IANA time zone such as \"Europe/Berlin\"", field, w.TimeZone).WithField(field + ".timeZone")
-		}
 	}
 	return nil
 }

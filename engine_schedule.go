@@ -1,0 +1,276 @@
+package railyard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// SchedulerActor is the actor of the release trains Railyard runs on the
+// schedules of environments (EnvironmentConfig.ReleaseTrains).
+var SchedulerActor = Actor{Name: "Railyard scheduler", Email: "railyard@localhost"}
+
+// Reconcile runs Railyard's housekeeping as SystemActor: it removes
+// expired locks, deploys every queued version whose blockers are all gone
+// (a lock expired or was removed, a deploy window opened) and drops queued
+// versions a branch restriction refuses. It returns the event, or nil if
+// nothing changed. The server runs it periodically (and at NextWakeup).
+func (e *Engine) Reconcile(ctx context.Context) (*Event, error) {
+	res, err := e.ApplyOne(ctx, SystemActor, &Reconcile{})
+	if err != nil {
+		return nil, err
+	}
+	return res.Event, nil
+}
+
+// ExpireLocks is Reconcile under its former name, which removed expired
+// locks only.
+func (e *Engine) ExpireLocks(ctx context.Context) (*Event, error) {
+	return e.Reconcile(ctx)
+}
+
+// Kind implements Command.
+func (*Reconcile) Kind() string { return KindReconcile }
+
+// Validate implements Command.
+func (*Reconcile) Validate() error { return nil }
+
+func (*Reconcile) apply(ctx context.Context, c *commandContext) (*Result, error) {
+	removed, expired, err := c.removeExpiredLocks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	deps, err := c.tx.FindDeployments(ctx, DeploymentFilter{Queued: true})
+	if err != nil {
+		return nil, err
+	}
+	byEnv := make(map[string][]*Deployment)
+	for _, d := range deps {
+		if d.QueuedVersion != nil {
+			byEnv[d.Environment] = append(byEnv[d.Environment], d)
+		}
+	}
+	var deployed, dropped labelGroups
+	for _, env := range slices.Sorted(maps.Keys(byEnv)) {
+		cfg, err := c.environment(ctx, env)
+		if err != nil {
+			return nil, err
+		}
+		run, err := c.deployQueued(ctx, byEnv[env], queueRules{dropRestricted: true,
+			reason: reconcileReason(expired[env], len(cfg.Config.DeployWindows) > 0)})
+		if err != nil {
+			return nil, err
+		}
+		for i, label := range run.deployed {
+			deployed.add(run.reasons[i], label+" to "+env)
+		}
+		for _, label := range run.dropped {
+			dropped.add(SkipBranchRestricted, label+" in "+env)
+		}
+	}
+	if len(c.changes) == 0 {
+		return &Result{Outcome: OutcomeUnchanged}, nil
+	}
+	c.describe("%s", describeReconcile(removed, deployed, dropped))
+	return &Result{Outcome: OutcomeUpdated}, nil
+}
+
+// removeExpiredLocks deletes every expired lock. It returns their
+// descriptions and the expired locks by environment.
+func (c *commandContext) removeExpiredLocks(ctx context.Context) ([]string, map[string][]*Lock, error) {
+	locks, err := c.tx.FindLocks(ctx, LockFilter{})
+	if err != nil {
+		return nil, nil, err
+	}
+	var removed []string
+	expired := make(map[string][]*Lock)
+	for _, l := range locks {
+		if !l.Expired(c.now) {
+			continue
+		}
+		if err := c.deleteLock(ctx, l, "expired "+describeTime(*l.ExpiresAt)); err != nil {
+			return nil, nil, err
+		}
+		removed = append(removed, fmt.Sprintf("%s (%s)", describeLockTarget(l.Kind, l.Environment, "", l.Application, l.Team), l.ID))
+		expired[l.Environment] = append(expired[l.Environment], l)
+	}
+	return removed, expired, nil
+}
+
+// reconcileReason says why a queued version is deployed now: a lock that
+// held it expired, or else its environment's deploy window opened (or,
+// without windows, its last blocker went some other way).
+func reconcileReason(expired []*Lock, hasWindows bool) func(*Deployment, string) string {
+	return func(dep *Deployment, team string) string {
+		for _, l := range expired {
+			if lockApplies(l, dep.Application, team) {
+				return reasonLastBlockerRemoved
+			}
+		}
+		if hasWindows {
+			return reasonWindowOpened
+		}
+		return reasonLastBlockerRemoved
+	}
+}
+
+// describeReconcile says what Reconcile did: "Remove expired locks:
+// development (short); deploy queued checkout 2 to development".
+func describeReconcile(removed []string, deployed, dropped labelGroups) string {
+	var parts []string
+	if len(removed) > 0 {
+		parts = append(parts, "Remove expired locks: "+strings.Join(removed, ", "))
+	}
+	for _, g := range deployed {
+		s := "deploy queued " + strings.Join(g.names, ", ")
+		if g.label == reasonWindowOpened {
+			s += " (" + reasonWindowOpened + ")"
+		}
+		parts = append(parts, s)
+	}
+	for _, g := range dropped {
+		parts = append(parts, fmt.Sprintf("drop queued %s (%s)", strings.Join(g.names, ", "), g.label))
+	}
+	s := strings.Join(parts, "; ")
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// NextWakeup returns the next time at which Reconcile or
+// RunScheduledTrains has something to do on their own: the earliest lock
+// expiry, change of an environment's deploy windows, or scheduled train
+// after now. It is the zero time if nothing is scheduled. The server may
+// sleep until then (and should still run Reconcile now and then).
+func (e *Engine) NextWakeup(ctx context.Context) (time.Time, error) {
+	now := normalizeTime(e.now())
+	var next time.Time
+	consider := func(t time.Time) {
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
+	err := e.store.View(ctx, func(tx Tx) error {
+		locks, err := tx.FindLocks(ctx, LockFilter{})
+		if err != nil {
+			return err
+		}
+		for _, l := range locks {
+			if l.ExpiresAt != nil {
+				consider(maxTime(*l.ExpiresAt, now))
+			}
+		}
+		envs, err := tx.FindEnvironments(ctx)
+		if err != nil {
+			return err
+		}
+		for _, env := range envs {
+			if err := envWakeups(env, now, consider); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return next, err
+}
+
+// envWakeups passes the next window change and scheduled trains of env
+// after now to consider.
+func envWakeups(env *Environment, now time.Time, consider func(time.Time)) error {
+	if len(env.Config.DeployWindows) > 0 {
+		st, err := EvaluateDeployWindows(env.Config.DeployWindows, now)
+		if err != nil {
+			return fmt.Errorf("environment %s: %w", env.Name, err)
+		}
+		if st.NextChange != nil {
+			consider(*st.NextChange)
+		}
+	}
+	for _, st := range env.Config.ReleaseTrains {
+		s, err := parseCronSchedule(st.Schedule, st.TimeZone)
+		if err != nil {
+			return fmt.Errorf("environment %s: release train schedule: %w", env.Name, err)
+		}
+		if t, ok := s.next(now); ok {
+			consider(t)
+		}
+	}
+	return nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// dueTrain is a scheduled train whose schedule fired.
+type dueTrain struct {
+	env, team string
+	at        time.Time
+}
+
+// RunScheduledTrains runs, as SchedulerActor, the release train of every
+// environment schedule (EnvironmentConfig.ReleaseTrains) that fired in
+// (since, until]: once, for its latest fire time in that interval, even
+// if it fired several times (a server that was down catches up with one
+// train, not many). A fire time whose train already has an event is not
+// run again, so overlapping intervals, restarts and several servers are
+// safe; a train that changed nothing leaves no event, and running it
+// again changes nothing either unless the upstream moved meanwhile. It
+// returns the events of the trains that changed something; the failure of
+// one train does not stop the others, and all failures are returned
+// joined.
+func (e *Engine) RunScheduledTrains(ctx context.Context, since, until time.Time) ([]*Event, error) {
+	if !since.Before(until) {
+		return nil, Errorf(EINVALID, "since (%s) must be before until (%s)", describeTime(since), describeTime(until)).WithField("since")
+	}
+	// A train never runs before its time: its event must not be older
+	// than the fire time it records (that is how a rerun is recognized).
+	if now := normalizeTime(e.now()); until.After(now) {
+		until = now
+	}
+	if !since.Before(until) {
+		return nil, nil
+	}
+	var due []dueTrain
+	err := e.store.View(ctx, func(tx Tx) error {
+		envs, err := tx.FindEnvironments(ctx)
+		if err != nil {
+			return err
+		}
+		SortEnvironments(envs)
+		for _, env := range envs {
+			for _, st := range env.Config.ReleaseTrains {
+				s, err := parseCronSchedule(st.Schedule, st.TimeZone)
+				if err != nil {
+					return fmt.Errorf("environment %s: release train schedule: %w", env.Name, err)
+				}
+				if at, ok := s.latest(until, since); ok {
+					due = append(due, dueTrain{env: env.Name, team: st.Team, at: normalizeTime(at)})
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var events []*Event
+	var errs []error
+	for _, d := range due {
+		at := d.at
+		res, err := e.ApplyOne(ctx, SchedulerActor, &ReleaseTrain{Environment: d.env, Team: d.team, ScheduledAt: &at})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("scheduled release train to %s at %s: %w", d.env, describeTime(at), err))
+			continue
+		}
+		if res.Event != nil {
+			events = append(events, res.Event)
+		}
+	}
+	return events, errors.Join(errs...)
+}
