@@ -22,8 +22,7 @@ type Deployment struct {
 type DeploymentFilter struct {
 	Application string
 	Environment string
-	// Queued selects only deployments with a queued version. The engine
-	// also checks QueuedVersion itself, so a store may treat it as a hint.
+	// Queued selects only deployments with a queued version.
 	Queued bool
 }
 

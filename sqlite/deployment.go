@@ -110,6 +110,9 @@ func deploymentsQuery(f railyard.DeploymentFilter) (string, []any) {
 	var w where
 	w.eq("application", f.Application)
 	w.eq("environment", f.Environment)
+	if f.Queued {
+		w.add("queued_version IS NOT NULL")
+	}
 	return `SELECT ` + deploymentColumns + ` FROM deployments` + w.clause() +
 		` ORDER BY application, environment`, w.args
 }
@@ -119,8 +122,10 @@ func deploymentQueries() []string {
 	var qs []string
 	for _, app := range []string{"", "a"} {
 		for _, env := range []string{"", "e"} {
-			q, _ := deploymentsQuery(railyard.DeploymentFilter{Application: app, Environment: env})
-			qs = append(qs, q)
+			for _, queued := range []bool{false, true} {
+				q, _ := deploymentsQuery(railyard.DeploymentFilter{Application: app, Environment: env, Queued: queued})
+				qs = append(qs, q)
+			}
 		}
 	}
 	return qs

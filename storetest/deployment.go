@@ -104,18 +104,28 @@ func testDeploymentPutReplaces(t *testing.T, s railyard.Store) {
 
 func testFindDeployments(t *testing.T, s railyard.Store) {
 	d := func(app, env string) *railyard.Deployment { return fullDeployment(app, env) }
-	putDeployments(t, s, d("checkout", "staging"), d("cart", "production"), d("checkout", "dev"),
-		d("cart", "dev"), d("checkout", "production"), d("auth", "staging"))
+	// Only these two have nothing queued.
+	unqueued := func(app, env string) *railyard.Deployment {
+		dep := fullDeployment(app, env)
+		dep.QueuedVersion, dep.QueuedAt, dep.QueuedBecause = nil, nil, nil
+		return dep
+	}
+	putDeployments(t, s, d("checkout", "staging"), unqueued("cart", "production"), d("checkout", "dev"),
+		d("cart", "dev"), unqueued("checkout", "production"), d("auth", "staging"))
 	tests := []struct {
 		filter railyard.DeploymentFilter
 		want   []*railyard.Deployment
 	}{
 		{railyard.DeploymentFilter{}, []*railyard.Deployment{d("auth", "staging"), d("cart", "dev"),
-			d("cart", "production"), d("checkout", "dev"), d("checkout", "production"), d("checkout", "staging")}},
+			unqueued("cart", "production"), d("checkout", "dev"), unqueued("checkout", "production"), d("checkout", "staging")}},
 		{railyard.DeploymentFilter{Application: "checkout"}, []*railyard.Deployment{d("checkout", "dev"),
-			d("checkout", "production"), d("checkout", "staging")}},
+			unqueued("checkout", "production"), d("checkout", "staging")}},
 		{railyard.DeploymentFilter{Environment: "dev"}, []*railyard.Deployment{d("cart", "dev"), d("checkout", "dev")}},
-		{railyard.DeploymentFilter{Application: "cart", Environment: "production"}, []*railyard.Deployment{d("cart", "production")}},
+		{railyard.DeploymentFilter{Application: "cart", Environment: "production"}, []*railyard.Deployment{unqueued("cart", "production")}},
+		{railyard.DeploymentFilter{Queued: true}, []*railyard.Deployment{d("auth", "staging"), d("cart", "dev"),
+			d("checkout", "dev"), d("checkout", "staging")}},
+		{railyard.DeploymentFilter{Environment: "production", Queued: true}, []*railyard.Deployment{}},
+		{railyard.DeploymentFilter{Application: "checkout", Queued: true}, []*railyard.Deployment{d("checkout", "dev"), d("checkout", "staging")}},
 		{railyard.DeploymentFilter{Application: "auth", Environment: "dev"}, []*railyard.Deployment{}},
 		{railyard.DeploymentFilter{Application: "ghost"}, []*railyard.Deployment{}},
 	}
