@@ -80,11 +80,6 @@ type DeleteLock struct {
 	ID          string   `json:"id"`
 }
 
-// ExpireLocks removes every lock whose expiry has passed and deploys the
-// queued versions that were waiting only for them.
-//
-// Deprecated: Reconcile does this and more; Engine.ExpireLocks runs it.
-type ExpireLocks struct{}
 
 // ReleaseTrain deploys to a target environment (or every member of an
 // environment group) the versions of its upstream: for every application,
