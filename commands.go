@@ -80,7 +80,6 @@ type DeleteLock struct {
 	ID          string   `json:"id"`
 }
 
-
 // ReleaseTrain deploys to a target environment (or every member of an
 // environment group) the versions of its upstream: for every application,
 // the version running in the upstream environment, or the latest release
