@@ -37,6 +37,9 @@ func (s *Server) handleBatch(w nethttp.ResponseWriter, r *nethttp.Request) error
 				return batchEntryError(i, entry.Kind, err)
 			}
 		}
+		if t, ok := cmd.(*railyard.ReleaseTrain); ok && t.ScheduledAt != nil {
+			return batchEntryError(i, entry.Kind, fieldError("scheduledAt", "scheduledAt is set by Railyard's scheduler only: leave it out"))
+		}
 		cmds[i] = cmd
 	}
 	actor, err := s.actor(r)
@@ -80,8 +83,8 @@ var batchDoc = &operation{
 	Summary: "Apply several commands atomically",
 	Description: "Applies up to 100 commands in order, in one transaction: all of them, or none. Each entry is " +
 		"`{\"kind\": <command kind>, \"params\": <the command's fields>}` with kind one of environment.put, environment.delete, " +
-		"release.create, application.delete, deploy, lock.create, lock.delete; params are the command's JSON fields " +
-		"(unknown fields are refused). On the first failing command the answer is that command's error, its message prefixed " +
+		"release.create, application.delete, deploy, lock.create, lock.delete, release-train, rollback; params are the command's JSON fields " +
+		"(unknown fields are refused; a release-train's `scheduledAt` is refused: only Railyard's scheduler sets it). On the first failing command the answer is that command's error, its message prefixed " +
 		"with the command's position and its field with `commands[i]`; nothing is applied.",
 	Request:   batchRequest{},
 	Responses: []response{{200, "Every command was applied; one result per command.", batchResponse{}}},

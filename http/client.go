@@ -112,6 +112,67 @@ func (c *Client) Deploy(ctx context.Context, d railyard.Deploy) (*railyard.Resul
 	return &res, c.do(ctx, "POST", path, nil, body, &res)
 }
 
+// ReleaseTrain runs a release train, or with dryRun computes its
+// prognosis (then the result's Train has DryRun set, its outcome is
+// "unchanged" and nothing changes). The route follows the fields set: an
+// environment, an environment group, or with Application an environment
+// for a promotion of that application. Either way the answer's Train lists
+// what the train did with every environment and application. ScheduledAt
+// cannot be sent: only the server's scheduler sets it.
+func (c *Client) ReleaseTrain(ctx context.Context, t railyard.ReleaseTrain, dryRun bool) (*railyard.Result, error) {
+	var path string
+	var body any
+	switch {
+	case t.ScheduledAt != nil:
+		return nil, railyard.Errorf(railyard.EINVALID, "scheduledAt is set by Railyard's scheduler only: leave it out").WithField("scheduledAt")
+	case t.Environment != "" && t.Group != "":
+		return nil, railyard.Errorf(railyard.EINVALID, "group: give either an environment or an environment group, not both").WithField("group")
+	case t.Application != "" && t.Environment == "":
+		return nil, railyard.Errorf(railyard.EINVALID, "environment: give the environment to promote %s to", t.Application).WithField("environment")
+	case t.Application != "":
+		if t.Team != "" {
+			return nil, railyard.Errorf(railyard.EINVALID, "team: a promotion of one application takes no team").WithField("team")
+		}
+		path = "/api/v1/applications/" + seg(t.Application) + "/environments/" + seg(t.Environment) + "/promote"
+		body = promoteRequest{DryRun: dryRun, CILink: t.CILink}
+	case t.Environment != "":
+		path = "/api/v1/environments/" + seg(t.Environment) + "/release-train"
+		body = trainRequest{Team: t.Team, DryRun: dryRun, CILink: t.CILink}
+	case t.Group != "":
+		path = "/api/v1/environment-groups/" + seg(t.Group) + "/release-train"
+		body = trainRequest{Team: t.Team, DryRun: dryRun, CILink: t.CILink}
+	default:
+		return nil, railyard.Errorf(railyard.EINVALID, "environment: give the environment (or the environment group) the release train goes to").WithField("environment")
+	}
+	var res railyard.Result
+	return &res, c.do(ctx, "POST", path, nil, body, &res)
+}
+
+// Promote deploys to env the version of app that env's upstream runs: a
+// release train of one application. Blocked, it is queued (outcome
+// "queued"), not refused; res.Train says what happened.
+func (c *Client) Promote(ctx context.Context, app, env string) (*railyard.Result, error) {
+	return c.ReleaseTrain(ctx, railyard.ReleaseTrain{Environment: env, Application: app}, false)
+}
+
+// Rollback deploys the version that ran before the current one (Version
+// 0) or the given version, by hand: like Deploy, blocked with
+// LockBehavior "fail" it is ELOCKED listing the blockers.
+func (c *Client) Rollback(ctx context.Context, r railyard.Rollback) (*railyard.Result, error) {
+	var res railyard.Result
+	path := "/api/v1/applications/" + seg(r.Application) + "/environments/" + seg(r.Environment) + "/rollback"
+	body := rollbackRequest{Version: r.Version, LockBehavior: r.LockBehavior}
+	return &res, c.do(ctx, "POST", path, nil, body, &res)
+}
+
+// DeployWindowState says whether the deploy windows of env allow
+// automatic deployments now, what blocks them if not, and when that
+// changes next.
+func (c *Client) DeployWindowState(ctx context.Context, env string) (*railyard.WindowState, error) {
+	var st railyard.WindowState
+	return &st, c.do(ctx, "GET", "/api/v1/environments/"+seg(env)+"/deploy-windows", nil, nil, &st)
+}
+
 // CreateLock creates or replaces a lock; l.LockKind chooses the route.
 func (c *Client) CreateLock(ctx context.Context, l railyard.CreateLock) (*railyard.Result, error) {
 	path, err := lockPath(l.LockKind, l.Environment, l.Group, l.Application, l.Team, l.ID)

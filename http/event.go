@@ -3,7 +3,9 @@ package http
 import (
 	nethttp "net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	railyard "github.com/railyard-cd/railyard"
@@ -20,12 +22,6 @@ const (
 type eventList struct {
 	Events []*railyard.Event `json:"events"`
 	Next   *int64            `json:"next"`
-}
-
-// eventKinds are the event kinds a filter may name.
-var eventKinds = []string{
-	railyard.KindEnvironmentPut, railyard.KindEnvironmentDelete, railyard.KindReleaseCreate, railyard.KindApplicationDelete,
-	railyard.KindDeploy, railyard.KindLockCreate, railyard.KindLockDelete, railyard.KindLockExpire,
 }
 
 // handleFindEvents answers one page of the audit log.
@@ -104,14 +100,8 @@ func validateEventNames(f railyard.EventFilter) error {
 	if len(f.Actor) > 200 {
 		return fieldError("actor", "actor is longer than 200 characters")
 	}
-	if f.Kind != "" {
-		known := false
-		for _, k := range eventKinds {
-			known = known || k == f.Kind
-		}
-		if !known {
-			return fieldError("kind", "kind %q is not an event kind: use one of %v", truncate(f.Kind, 60), eventKinds)
-		}
+	if f.Kind != "" && !slices.Contains(railyard.EventKinds(), f.Kind) {
+		return fieldError("kind", "kind %q is not an event kind: use one of %s", truncate(f.Kind, 60), strings.Join(railyard.EventKinds(), ", "))
 	}
 	return nil
 }
@@ -138,7 +128,7 @@ var findEventsDoc = &operation{
 		{"application", "Events that touched this application.", "string"},
 		{"environment", "Events that touched this environment.", "string"},
 		{"actor", "Events by this actor (name or e-mail, exact).", "string"},
-		{"kind", "Events of this kind (" + "environment.put, environment.delete, release.create, application.delete, deploy, lock.create, lock.delete, lock.expire).", "string"},
+		{"kind", "Events of this kind (" + strings.Join(railyard.EventKinds(), ", ") + ").", "string"},
 		{"since", "Events at or after this RFC 3339 time.", "date-time"},
 		{"until", "Events before this RFC 3339 time.", "date-time"},
 		{"sourceCommitId", "Events that released, deployed or queued a release of this source commit (7 to 40 hex characters; a prefix matches).", "string"},

@@ -170,6 +170,11 @@ func (s *Server) decodeJSONLenient(r *nethttp.Request, v any) error {
 	if err != nil {
 		return err
 	}
+	return decodeLenient(data, v)
+}
+
+// decodeLenient decodes JSON data into v, ignoring unknown fields.
+func decodeLenient(data []byte, v any) error {
 	if err := json.Unmarshal(data, v); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) && typeErr.Field != "" {

@@ -23,6 +23,8 @@ type operation struct {
 	Query []param
 	// Request is a value of the JSON body type; nil when there is none.
 	Request any
+	// BodyOptional says that the JSON body may be left out (empty).
+	BodyOptional bool
 	// Form describes a multipart/form-data body instead of Request.
 	Form map[string]any
 	// Responses are the success (and documented non-error) answers.
@@ -62,7 +64,9 @@ var pathParamDocs = map[string]string{
 
 // schemaEnums lists the values of the string types that are enumerations.
 var schemaEnums = map[reflect.Type][]string{
-	reflect.TypeFor[railyard.LockKind]():     {string(railyard.LockEnvironment), string(railyard.LockApplication), string(railyard.LockTeam), string(railyard.LockGroup)},
+	// A blocker's kind is a lock kind or "window"; locks themselves are
+	// never of kind window.
+	reflect.TypeFor[railyard.LockKind]():     {string(railyard.LockEnvironment), string(railyard.LockApplication), string(railyard.LockTeam), string(railyard.LockGroup), string(railyard.BlockerWindow)},
 	reflect.TypeFor[railyard.LockBehavior](): {string(railyard.LockBehaviorFail), string(railyard.LockBehaviorQueue), string(railyard.LockBehaviorIgnore)},
 }
 
@@ -147,7 +151,7 @@ func (b *schemaBuilder) operation(rt route) map[string]any {
 	case d.Form != nil:
 		op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"multipart/form-data": map[string]any{"schema": d.Form}}}
 	case d.Request != nil:
-		op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": b.schema(reflect.TypeOf(d.Request))}}}
+		op["requestBody"] = map[string]any{"required": !d.BodyOptional, "content": map[string]any{"application/json": map[string]any{"schema": b.schema(reflect.TypeOf(d.Request))}}}
 	}
 	return op
 }

@@ -71,6 +71,30 @@ func (s *Server) decodeJSON(r *nethttp.Request, v any) error {
 	return railyard.DecodeJSONStrict(data, v)
 }
 
+// decodeOptionalJSON reads a JSON request body into v, rejecting unknown
+// fields; an empty body leaves v as it is. The Content-Type must be JSON
+// even when the body is empty: the routes that take an optional body
+// change state with a POST, and a page on another site can send a POST
+// without body and without Content-Type (a "simple" cross-origin request,
+// sent without asking the server first), but never one that is declared
+// JSON.
+func (s *Server) decodeOptionalJSON(r *nethttp.Request, v any) error {
+	if r.Header.Get("Content-Type") == "" {
+		return railyard.Errorf(railyard.EUNSUPPORTED, "Content-Type application/json is required, also when the body is empty (this keeps other web sites from triggering the request)").WithField("Content-Type")
+	}
+	if err := requireJSON(r, true); err != nil {
+		return err
+	}
+	data, err := s.readBody(r)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	return railyard.DecodeJSONStrict(data, v)
+}
+
 // readBody reads the whole request body, at most MaxRequestBytes. A body
 // announced larger is refused before it is read. Otherwise the buffer is
 // allocated once at the announced size instead of growing while a release

@@ -133,6 +133,12 @@ func (s *Server) routeTable() []route {
 		{"POST", "/api/v1/applications/{app}/releases", s.handleCreateRelease, createReleaseDoc},
 		{"GET", "/api/v1/applications/{app}/releases/{version}", s.handleFindRelease, findReleaseDoc},
 		{"POST", "/api/v1/applications/{app}/environments/{env}/deploy", s.handleDeploy, deployDoc},
+		{"POST", "/api/v1/applications/{app}/environments/{env}/promote", s.handlePromote, promoteDoc},
+		{"POST", "/api/v1/applications/{app}/environments/{env}/rollback", s.handleRollback, rollbackDoc},
+
+		{"POST", "/api/v1/environments/{env}/release-train", s.handleReleaseTrain, releaseTrainDoc(false)},
+		{"POST", "/api/v1/environment-groups/{group}/release-train", s.handleReleaseTrain, releaseTrainDoc(true)},
+		{"GET", "/api/v1/environments/{env}/deploy-windows", s.handleDeployWindows, deployWindowsDoc},
 
 		{"PUT", "/api/v1/environments/{env}/locks/{id}", s.handleCreateLock(railyard.LockEnvironment), createLockDoc(railyard.LockEnvironment)},
 		{"DELETE", "/api/v1/environments/{env}/locks/{id}", s.handleDeleteLock(railyard.LockEnvironment), deleteLockDoc(railyard.LockEnvironment)},
@@ -171,6 +177,12 @@ func (s *Server) routeTable() []route {
 		{"DELETE", "/environments/{env}/lock/team/{team}/{id}", s.handleKuberpultDeleteLock(railyard.LockTeam), kuberpultDeleteLockDoc(railyard.LockTeam)},
 		{"PUT", "/api/environment-groups/{group}/locks/{id}", s.handleKuberpultCreateLock(railyard.LockGroup), kuberpultCreateLockDoc(railyard.LockGroup)},
 		{"DELETE", "/api/environment-groups/{group}/locks/{id}", s.handleKuberpultDeleteLock(railyard.LockGroup), kuberpultDeleteLockDoc(railyard.LockGroup)},
+		// Release trains, with and without the /api prefix as above.
+		{"PUT", "/api/environments/{env}/releasetrain", s.handleKuberpultTrain(false), kuberpultTrainDoc(false)},
+		{"PUT", "/environments/{env}/releasetrain", s.handleKuberpultTrain(false), kuberpultTrainDoc(false)},
+		{"PUT", "/api/environment-groups/{group}/releasetrain", s.handleKuberpultTrain(false), kuberpultTrainDoc(true)},
+		{"PUT", "/environment-groups/{group}/releasetrain", s.handleKuberpultTrain(false), kuberpultTrainDoc(true)},
+		{"GET", "/api/environments/{env}/releasetrain/prognosis", s.handleKuberpultTrain(true), kuberpultPrognosisDoc},
 	}
 }
 

@@ -56,6 +56,21 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"serve", "extra"}, `Error: railyard serve takes no arguments, got "extra"`},
 		{[]string{"serve", "--log-format", "xml"}, `Error: --log-format "xml" is not known: use text or json`},
 		{[]string{"serve", "--lock-expiry-interval", "0s"}, `Error: --lock-expiry-interval must be positive, got 0s`},
+		{[]string{"serve", "--reconcile-interval", "-1s"}, `Error: --reconcile-interval must be positive, got -1s`},
+		{[]string{"serve", "--train-catch-up", "-1h"}, `Error: --train-catch-up must not be negative, got -1h0m0s`},
+		{[]string{"train"}, `Error: railyard train needs <env|group>: missing <env|group>`},
+		{[]string{"train", "staging", "production"}, `Error: railyard train takes at most 1 argument (<env|group>), got 2: "staging production"`},
+		{[]string{"train", ""}, `Error: railyard train: <env|group> must not be empty`},
+		{[]string{"train", "staging", "--dry-run=maybe"}, `Error: invalid argument "maybe" for "--dry-run" flag: strconv.ParseBool: parsing "maybe": invalid syntax`},
+		{[]string{"train", "staging", "-o", "xml"}, `Error: output format "xml" is not known: use table, json or yaml`},
+		{[]string{"promote"}, `Error: railyard promote needs <app>: missing <app>`},
+		{[]string{"promote", "checkout"}, `Error: --to is required: the environment to promote checkout to`},
+		{[]string{"promote", "checkout", "production"}, `Error: railyard promote takes at most 1 argument (<app>), got 2: "checkout production"`},
+		{[]string{"rollback", "checkout"}, `Error: --env is required: the environment to roll checkout back in`},
+		{[]string{"rollback", "checkout", "--env", "production", "--to", "0"}, `Error: --to must be a positive version, got 0`},
+		{[]string{"rollback", "checkout", "--env", "production", "--to", "v2"}, `Error: invalid argument "v2" for "--to" flag: strconv.ParseInt: parsing "v2": invalid syntax`},
+		{[]string{"rollback", "checkout", "--env", "production", "--lock-behavior", "force"}, `Error: --lock-behavior "force" is not known: use fail, queue or ignore`},
+		{[]string{"history", "--kind", "train"}, `Error: --kind "train" is not an event kind: use one of environment.put, environment.delete, release.create, application.delete, deploy, lock.create, lock.delete, lock.expire, release-train, rollback, reconcile`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

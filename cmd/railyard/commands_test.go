@@ -285,6 +285,12 @@ func TestCompletion(t *testing.T) {
 		{[]string{"release", "checkout", "--manifest", "development="}, ":0\n"},
 		{[]string{"status", "-o", ""}, "table\njson\nyaml\n:4\n"},
 		{[]string{"env", "get", ""}, "development\nproduction\nstaging\n:4\n"},
+		{[]string{"train", ""}, "development\nproduction\nstaging\n:4\n"},
+		{[]string{"train", "staging", "--team", ""}, "payments\n:4\n"},
+		{[]string{"promote", "checkout", "--to", ""}, "development\nproduction\nstaging\n:4\n"},
+		{[]string{"rollback", "checkout", "--env", ""}, "development\nproduction\nstaging\n:4\n"},
+		{[]string{"rollback", "checkout", "--lock-behavior", ""}, "fail\nqueue\nignore\n:4\n"},
+		{[]string{"history", "--kind", ""}, strings.Join(railyard.EventKinds(), "\n") + "\n:4\n"},
 	}
 	for _, tt := range tests {
 		r := c.run(append([]string{"__complete"}, tt.args...)...)

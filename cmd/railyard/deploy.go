@@ -24,10 +24,11 @@ func (m *Main) newDeployCommand() *cobra.Command {
 		Short: "Deploy a release of an application to an environment",
 		Long: `Deploy a release of an application to an environment by hand.
 
-If locks block the application there, the deploy fails and lists them
-(--lock-behavior fail, the default); --lock-behavior queue queues the version
-instead, to be deployed when the last lock is gone; --lock-behavior ignore
-deploys anyway and records which locks were overridden.`,
+If locks or a closed deploy window block the application there, the deploy
+fails and lists them (--lock-behavior fail, the default); --lock-behavior
+queue queues the version instead, to be deployed when nothing blocks it any
+more; --lock-behavior ignore deploys anyway and records what was overridden.
+A branch restriction of the environment is never overridden.`,
 		Example: `  railyard deploy checkout 42 --env production
   railyard deploy checkout 42 --env production --lock-behavior queue`,
 		Args:              exactArgs("app", "version"),
@@ -37,7 +38,7 @@ deploys anyway and records which locks were overridden.`,
 		}),
 	}
 	cmd.Flags().StringVar(&o.env, "env", "", "environment to deploy to (required)")
-	cmd.Flags().StringVar(&o.lockBehavior, "lock-behavior", string(railyard.LockBehaviorFail), "what to do when locks block the deploy: fail, queue or ignore")
+	cmd.Flags().StringVar(&o.lockBehavior, "lock-behavior", string(railyard.LockBehaviorFail), "what to do when locks or a deploy window block the deploy: fail, queue or ignore")
 	_ = cmd.RegisterFlagCompletionFunc("env", m.completeEnvs(&o.clientOptions))
 	_ = cmd.RegisterFlagCompletionFunc("lock-behavior", cobra.FixedCompletions([]string{"fail", "queue", "ignore"}, cobra.ShellCompDirectiveNoFileComp))
 	return newClientCommand(cmd, &o.clientOptions)
@@ -65,31 +66,12 @@ func (m *Main) deploy(ctx context.Context, o *deployOptions, app, versionArg str
 	d := railyard.Deploy{Application: app, Environment: o.env, Version: version, LockBehavior: behavior}
 	res, err := c.Deploy(ctx, d)
 	if err != nil {
-		return blockedError(err, d)
+		return blockedError(err, fmt.Sprintf("%s %d cannot be deployed to %s", d.Application, d.Version, d.Environment),
+			fmt.Sprintf("railyard deploy %s %d --env %s", d.Application, d.Version, d.Environment))
 	}
 	return m.printer(&o.clientOptions).print(res, func(w io.Writer) {
 		fmt.Fprintln(w, describeDeployResult(d, res))
 	})
-}
-
-// blockedError turns a deploy refused by locks into an error that lists
-// the locks one per line and says how to go on.
-func blockedError(err error, d railyard.Deploy) error {
-	e := railyard.AsError(err)
-	if e == nil || e.Code != railyard.ELOCKED || len(e.Blockers) == 0 {
-		return err
-	}
-	details := make([]string, len(e.Blockers))
-	for i, b := range e.Blockers {
-		details[i] = b.Description
-	}
-	return &hintedError{
-		err:     err,
-		message: fmt.Sprintf("%s %d cannot be deployed to %s: it is blocked by", d.Application, d.Version, d.Environment),
-		details: details,
-		hint: fmt.Sprintf("remove the locks with `railyard unlock …`, or run `railyard deploy %s %d --env %s` again with --lock-behavior queue (deploy when unlocked) or --lock-behavior ignore (deploy now, overriding them)",
-			d.Application, d.Version, d.Environment),
-	}
 }
 
 // describeDeployResult says what a deploy did.
@@ -103,14 +85,21 @@ func describeDeployResult(d railyard.Deploy, res *railyard.Result) string {
 		if res.Deployment != nil {
 			blockers = res.Deployment.QueuedBecause
 		}
-		return fmt.Sprintf("queued %s in %s (blocked by %s); it is deployed when the last lock is gone", label, d.Environment, blockerSummary(blockers))
+		return fmt.Sprintf("queued %s in %s (blocked by %s); %s", label, d.Environment, blockerSummary(blockers), whenDeployed(blockers))
 	}
 	s := fmt.Sprintf("deployed %s to %s", label, d.Environment)
-	if res.Event == nil {
-		return s
+	return s + deployNotes(res.Event)
+}
+
+// deployNotes says what else a manual deploy's event did, in parentheses:
+// " (was 2; overriding environment lock "freeze"; queued version 3
+// dropped)", or "" when there is nothing to say.
+func deployNotes(ev *railyard.Event) string {
+	if ev == nil {
+		return ""
 	}
 	var notes []string
-	for _, ch := range res.Event.Changes {
+	for _, ch := range ev.Changes {
 		if ch.Op == railyard.ChangeDeploy && ch.PreviousVersion != 0 {
 			notes = append(notes, fmt.Sprintf("was %d", ch.PreviousVersion))
 		}
@@ -121,8 +110,8 @@ func describeDeployResult(d railyard.Deploy, res *railyard.Result) string {
 			notes = append(notes, fmt.Sprintf("queued version %d dropped", ch.Version))
 		}
 	}
-	if len(notes) > 0 {
-		s += " (" + strings.Join(notes, "; ") + ")"
+	if len(notes) == 0 {
+		return ""
 	}
-	return s
+	return " (" + strings.Join(notes, "; ") + ")"
 }

@@ -70,7 +70,7 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 
-	// What the walkthrough promises: version 2 runs in development, nothing waits.
+	// What the walkthrough promises: version 2 runs in development and, after the train, in staging; nothing waits.
 	out, code := runBinary(t, bin, work, env, "status", "checkout", "-o", "json")
 	var detail railyard.ApplicationDetail
 	if err := json.Unmarshal([]byte(out), &detail); code != 0 || err != nil {
@@ -78,6 +78,9 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if dev := detail.Environments["development"]; dev == nil || dev.Version == nil || *dev.Version != 2 || dev.QueuedVersion != nil || len(dev.Locks) != 0 {
 		t.Errorf("development after the walkthrough = %+v, want version 2 running, nothing queued, no locks", dev)
+	}
+	if stg := detail.Environments["staging"]; stg == nil || stg.Version == nil || *stg.Version != 2 {
+		t.Errorf("staging after the walkthrough = %+v, want version 2, brought by the release train", stg)
 	}
 	checkGitExport(t, srv.url)
 	srv.stop(t)
@@ -128,7 +131,8 @@ func checkWalkthrough(t *testing.T, r *readme) {
 			commands = append(commands, strings.Join(fields[1:min(3, len(fields))], " "))
 		}
 	}
-	want := []string{"env apply", "release checkout", "status checkout", "lock env", "release checkout", "status checkout", "unlock env", "status checkout"}
+	want := []string{"env apply", "release checkout", "status checkout", "lock env", "release checkout", "status checkout", "unlock env", "status checkout",
+		"train staging", "status checkout"}
 	i := 0
 	for _, c := range commands {
 		if i < len(want) && c == want[i] {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/railyard-cd/railyard"
 	"github.com/spf13/cobra"
@@ -364,18 +365,28 @@ func (m *Main) newEnvGetCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return m.printer(&o.clientOptions).print(env, func(w io.Writer) { writeEnvironment(w, env) })
+			var windows *railyard.WindowState
+			if len(env.Config.DeployWindows) > 0 && o.output == formatTable {
+				if windows, err = c.DeployWindowState(ctx, env.Name); err != nil {
+					return err
+				}
+			}
+			return m.printer(&o.clientOptions).print(env, func(w io.Writer) { writeEnvironment(w, env, windows, m.Now()) })
 		}),
 	}
 	return newClientCommand(cmd, &o.clientOptions)
 }
 
-// writeEnvironment writes an environment's summary and its whole
+// writeEnvironment writes an environment's summary, what its deploy
+// windows say now (windows, nil without windows) and its whole
 // configuration as YAML.
-func writeEnvironment(w io.Writer, e *railyard.Environment) {
+func writeEnvironment(w io.Writer, e *railyard.Environment, windows *railyard.WindowState, now time.Time) {
 	row(w, "Name:", e.Name)
 	row(w, "Upstream:", upstreamCell(e))
 	row(w, "Group:", orDash(e.Config.EnvironmentGroup))
+	if windows != nil {
+		row(w, "Deploy windows:", describeWindowState(windows, now))
+	}
 	row(w, "Created (UTC):", formatTime(e.CreatedAt))
 	row(w, "Updated (UTC):", formatTime(e.UpdatedAt))
 	var cfg bytes.Buffer
@@ -416,4 +427,25 @@ another environment names it as its upstream.`,
 		}),
 	}
 	return newClientCommand(cmd, &o.clientOptions)
+}
+
+// describeWindowState says whether automation may deploy now and until
+// when: "closed until 2025-11-21 16:00:00 UTC: deploy window deny …".
+func describeWindowState(st *railyard.WindowState, now time.Time) string {
+	s := "open"
+	if !st.Allowed {
+		s = "closed"
+	}
+	if st.NextChange != nil {
+		s += " until " + formatTime(*st.NextChange) + " UTC"
+	}
+	if len(st.Blockers) > 0 {
+		parts := make([]string, len(st.Blockers))
+		for i, b := range st.Blockers {
+			b.Until = nil // said already
+			parts[i] = blockerShort(b, now)
+		}
+		s += ": " + strings.Join(parts, "; ")
+	}
+	return s
 }

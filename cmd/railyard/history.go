@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -58,7 +59,7 @@ age such as 90m, 24h or 7d.`,
 	fs.StringVar(&o.app, "app", "", "only events about this application")
 	fs.StringVar(&o.env, "env", "", "only events about this environment")
 	fs.StringVar(&o.actor, "actor", "", "only events by this actor (name or e-mail)")
-	fs.StringVar(&o.kind, "kind", "", "only events of this kind, such as deploy or release.create")
+	fs.StringVar(&o.kind, "kind", "", "only events of this kind, such as deploy, release.create or release-train")
 	fs.StringVar(&o.since, "since", "", "only events at or after this time")
 	fs.StringVar(&o.until, "until", "", "only events before this time")
 	fs.StringVar(&o.commit, "commit", "", "only events that released, deployed or queued this source commit (7 to 40 hex characters)")
@@ -66,14 +67,8 @@ age such as 90m, 24h or 7d.`,
 	fs.Int64Var(&o.before, "before", 0, "only events with an id below this one (the next page)")
 	_ = cmd.RegisterFlagCompletionFunc("app", m.completeApps(&o.clientOptions))
 	_ = cmd.RegisterFlagCompletionFunc("env", m.completeEnvs(&o.clientOptions))
-	_ = cmd.RegisterFlagCompletionFunc("kind", cobra.FixedCompletions(eventKinds(), cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("kind", cobra.FixedCompletions(railyard.EventKinds(), cobra.ShellCompDirectiveNoFileComp))
 	return newClientCommand(cmd, &o.clientOptions)
-}
-
-// eventKinds are the kinds of events history can filter by.
-func eventKinds() []string {
-	return []string{railyard.KindEnvironmentPut, railyard.KindEnvironmentDelete, railyard.KindReleaseCreate,
-		railyard.KindApplicationDelete, railyard.KindDeploy, railyard.KindLockCreate, railyard.KindLockDelete, railyard.KindLockExpire}
 }
 
 // filter turns the flags into an event filter.
@@ -85,6 +80,9 @@ func (o *historyOptions) filter(now time.Time) (railyard.EventFilter, error) {
 	}
 	if o.before < 0 {
 		return f, usageErrorf("--before must be a positive event id, got %d", o.before)
+	}
+	if o.kind != "" && !slices.Contains(railyard.EventKinds(), o.kind) {
+		return f, usageErrorf("--kind %q is not an event kind: use one of %s", o.kind, strings.Join(railyard.EventKinds(), ", "))
 	}
 	var err error
 	if f.Since, err = parseTimeFlag("--since", o.since, now); err != nil {

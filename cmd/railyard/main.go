@@ -17,6 +17,10 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	// Deploy windows and scheduled release trains name IANA time zones:
+	// the binary carries the zone database, so that it evaluates them on
+	// hosts (and in containers) without /usr/share/zoneinfo.
+	_ "time/tzdata"
 
 	"github.com/spf13/cobra"
 )
@@ -136,6 +140,9 @@ Run "railyard serve" to start the server; every other command talks to it
 		m.newServeCommand(),
 		m.newReleaseCommand(),
 		m.newDeployCommand(),
+		m.newTrainCommand(),
+		m.newPromoteCommand(),
+		m.newRollbackCommand(),
 		m.newLockCommand(),
 		m.newLocksCommand(),
 		m.newUnlockCommand(),

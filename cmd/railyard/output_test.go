@@ -89,6 +89,74 @@ func fixtureOverview() *railyard.Overview {
 	}
 }
 
+// Deploy windows of the fixtures: production denies 09:00–17:00 Berlin
+// time on weekdays (testNow, 09:00 UTC on a Friday, is inside); jp-prod
+// allows 09:00–18:00 Tokyo time on weekdays (testNow is 18:00 there:
+// closed until Monday).
+var (
+	denyBerlin = railyard.DeployWindow{Kind: railyard.DeployWindowDeny, Schedule: "0 9 * * 1-5", Duration: "8h", TimeZone: "Europe/Berlin"}
+	allowTokyo = railyard.DeployWindow{Kind: railyard.DeployWindowAllow, Schedule: "0 9 * * 1-5", Duration: "9h", TimeZone: "Asia/Tokyo"}
+)
+
+func fixtureWindowedEnvironment() *railyard.Environment {
+	e := fixtureEnvironments()[1]
+	e.Config.DeployWindows = []railyard.DeployWindow{denyBerlin}
+	return e
+}
+
+func fixtureWindowState() *railyard.WindowState {
+	return &railyard.WindowState{Blockers: []railyard.Blocker{{Kind: railyard.BlockerWindow, Window: &denyBerlin, Until: atPtr(7 * 60)}}, NextChange: atPtr(7 * 60)}
+}
+
+// fixtureTrain is a group train with every outcome, skip reason and kind
+// of blocker.
+func fixtureTrain(dryRun bool) *railyard.TrainResult {
+	lock := fixtureLocks()[2]
+	tr := &railyard.TrainResult{Group: "prod", DryRun: dryRun, Deployed: 1, Queued: 2, Skipped: 4,
+		Environments: []*railyard.TrainEnvironment{
+			{Environment: "adhoc", SkipReason: railyard.SkipEnvironmentNotInChain, Applications: []*railyard.TrainApplication{}},
+			{Environment: "production", Upstream: "staging", Applications: []*railyard.TrainApplication{
+				{Application: "cart", Team: "shop", Outcome: railyard.OutcomeDeployed, From: ptr(6), To: ptr(7)},
+				{Application: "checkout", Team: "payments", Outcome: railyard.OutcomeQueued, From: ptr(41), To: ptr(42), Blockers: []railyard.Blocker{
+					{Kind: railyard.LockTeam, Lock: lock, Description: "team lock"},
+					{Kind: railyard.BlockerWindow, Window: &denyBerlin, Until: atPtr(7 * 60), Description: "deploy window"},
+				}},
+				{Application: "orders", Outcome: railyard.OutcomeSkipped, From: ptr(3), To: ptr(3), SkipReason: railyard.SkipAlreadyCurrent},
+				{Application: "search", Team: "discovery", Outcome: railyard.OutcomeSkipped, To: ptr(3), SkipReason: railyard.SkipBranchRestricted,
+					Detail: `it comes from branch "feature/x"; production takes only branches matching "^main$"`},
+			}},
+			{Environment: "jp-prod", Upstream: "staging", Applications: []*railyard.TrainApplication{
+				{Application: "cart", Team: "shop", Outcome: railyard.OutcomeSkipped, From: ptr(5), SkipReason: railyard.SkipNoUpstreamVersion},
+				{Application: "checkout", Team: "payments", Outcome: railyard.OutcomeQueued, From: ptr(41), To: ptr(42), Blockers: []railyard.Blocker{
+					{Kind: railyard.BlockerWindow, Window: &allowTokyo, Until: atPtr(3*24*60 - 9*60 + 0), Description: "deploy window"},
+				}},
+				{Application: "search", Team: "discovery", Outcome: railyard.OutcomeSkipped, To: ptr(3), SkipReason: railyard.SkipNoManifestsForTarget},
+			}},
+		}}
+	tr.Description = "Release train to environment group prod (adhoc, production, jp-prod) from staging: 1 deployed, 2 queued, 4 skipped; adhoc skipped (environment-not-in-chain)"
+	if dryRun {
+		tr.Description = "Prognosis: release train to environment group prod (adhoc, production, jp-prod) from staging: 1 to deploy, 2 to queue, 4 to skip; adhoc skipped (environment-not-in-chain)"
+	}
+	return tr
+}
+
+// fixtureLatestTrain is a train into a latest environment that found no
+// application.
+func fixtureLatestTrain() *railyard.TrainResult {
+	return &railyard.TrainResult{Environment: "development", Team: "shop",
+		Environments: []*railyard.TrainEnvironment{{Environment: "development", Upstream: railyard.UpstreamLatest, Applications: []*railyard.TrainApplication{}}},
+		Description:  "Release train for team shop to development from the latest releases: 0 deployed, 0 queued, 0 skipped"}
+}
+
+// fixturePromotion is a promotion queued behind a lock and a window.
+func fixturePromotion() *railyard.TrainResult {
+	tr := fixtureTrain(false)
+	app := tr.Environments[1].Applications[1]
+	return &railyard.TrainResult{Environment: "production", Application: "checkout", Queued: 1,
+		Environments: []*railyard.TrainEnvironment{{Environment: "production", Upstream: "staging", Applications: []*railyard.TrainApplication{app}}},
+		Description:  `Promote checkout 42 to production from staging: queued (blocked by team lock "q4", deny window "0 9 * * 1-5")`}
+}
+
 // table renders with the tab writer the commands use.
 func table(write func(w io.Writer)) string {
 	var b bytes.Buffer
@@ -112,7 +180,16 @@ func TestTables(t *testing.T) {
 		}},
 		{"app_list_empty", func(w io.Writer) { writeApplicationsTable(w, nil) }},
 		{"env_list", func(w io.Writer) { writeEnvironmentsTable(w, envs) }},
-		{"env_get", func(w io.Writer) { writeEnvironment(w, envs[1]) }},
+		{"env_get", func(w io.Writer) { writeEnvironment(w, envs[1], nil, testNow) }},
+		{"env_get_windows", func(w io.Writer) { writeEnvironment(w, fixtureWindowedEnvironment(), fixtureWindowState(), testNow) }},
+		{"train", func(w io.Writer) {
+			writeTrainResult(w, &railyard.Result{Train: fixtureTrain(false), Event: &railyard.Event{ID: 12}}, testNow)
+		}},
+		{"train_dry_run", func(w io.Writer) { writeTrainResult(w, &railyard.Result{Train: fixtureTrain(true)}, testNow) }},
+		{"train_latest_empty", func(w io.Writer) { writeTrainResult(w, &railyard.Result{Train: fixtureLatestTrain()}, testNow) }},
+		{"promote_queued", func(w io.Writer) {
+			writePromoteResult(w, &railyard.Result{Train: fixturePromotion(), Event: &railyard.Event{ID: 13}}, testNow)
+		}},
 		{"lock_list", func(w io.Writer) { writeLocksTable(w, fixtureLocks()) }},
 		{"lock_list_empty", func(w io.Writer) { writeLocksTable(w, []*railyard.Lock{}) }},
 		{"history", func(w io.Writer) { writeEventsTable(w, fixtureEvents()) }},
@@ -165,6 +242,21 @@ func TestDescribeResults(t *testing.T) {
 		{"group lock", describeLockCreated(railyard.CreateLock{LockKind: railyard.LockGroup, Group: "prod", ID: "freeze", ExpiresAt: atPtr(60)},
 			&railyard.Result{Locks: []*railyard.Lock{{Environment: "de-prod"}, {Environment: "jp-prod"}}}),
 			`created environment lock "freeze" on de-prod, jp-prod (group prod), expires 2025-11-21 10:00:00 UTC`},
+		{"rollback", describeRollbackResult(railyard.Rollback{Application: "checkout", Environment: "production"}, &railyard.Result{Outcome: railyard.OutcomeDeployed,
+			Release: &railyard.Release{Version: 41}, Event: &railyard.Event{Changes: []railyard.Change{{Op: railyard.ChangeDeploy, Version: 41, PreviousVersion: 42}}}}),
+			"rolled back checkout in production to 41 (was 42)"},
+		{"rollback unchanged", describeRollbackResult(railyard.Rollback{Application: "checkout", Environment: "production", Version: 41}, &railyard.Result{Outcome: railyard.OutcomeUnchanged}),
+			"checkout 41 already runs in production"},
+		{"rollback queued behind a window", describeRollbackResult(railyard.Rollback{Application: "checkout", Environment: "production"}, &railyard.Result{Outcome: railyard.OutcomeQueued,
+			Release: &railyard.Release{Version: 41}, Deployment: &railyard.Deployment{QueuedBecause: []railyard.Blocker{{Kind: railyard.BlockerWindow, Window: &denyBerlin, Until: atPtr(7 * 60)}}}}),
+			`queued rollback of checkout to 41 in production (blocked by deploy window deny "0 9 * * 1-5" 8h Europe/Berlin); it is deployed when nothing blocks it any more (the deploy window allows it at 2025-11-21 16:00:00 UTC)`},
+		{"window blocker today", blockerShort(railyard.Blocker{Kind: railyard.BlockerWindow, Window: &denyBerlin, Until: atPtr(7 * 60)}, testNow),
+			`deploy window deny "0 9 * * 1-5" 8h Europe/Berlin (until 17:00)`},
+		{"allow window blocker another day", blockerShort(railyard.Blocker{Kind: railyard.BlockerWindow, Window: &allowTokyo, Until: atPtr(3*24*60 - 9*60)}, testNow),
+			`deploy window allow "0 9 * * 1-5" 9h Asia/Tokyo closed (until 2025-11-24 09:00)`},
+		{"window blocker in UTC, no until", blockerShort(railyard.Blocker{Kind: railyard.BlockerWindow, Window: &railyard.DeployWindow{Kind: "deny", Schedule: "@daily", Duration: "1h"}}, testNow),
+			`deploy window deny "@daily" 1h UTC`},
+		{"lock blocker", blockerShort(railyard.Blocker{Kind: railyard.LockEnvironment, Lock: lock}, testNow), `environment lock "freeze" by Bob`},
 		{"team unlock", describeLockDeleted(railyard.DeleteLock{LockKind: railyard.LockTeam, Environment: "staging", Team: "payments", ID: "q4"},
 			&railyard.Result{Event: &railyard.Event{Changes: []railyard.Change{{Op: railyard.ChangeLockDelete, Environment: "staging"},
 				{Op: railyard.ChangeDeploy, Application: "checkout", Version: 3, Environment: "staging"}}}}),

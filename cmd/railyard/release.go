@@ -237,16 +237,3 @@ func describeReleaseResult(res *railyard.Result) string {
 	}
 	return s
 }
-
-// blockerSummary names blockers briefly: `environment lock "freeze"`.
-func blockerSummary(blockers []railyard.Blocker) string {
-	parts := make([]string, 0, len(blockers))
-	for _, b := range blockers {
-		if b.Lock != nil {
-			parts = append(parts, fmt.Sprintf("%s lock %q", b.Kind, b.Lock.ID))
-		} else {
-			parts = append(parts, b.Description)
-		}
-	}
-	return joinOrDash(parts)
-}

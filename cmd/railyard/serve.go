@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,22 +22,29 @@ import (
 
 // Defaults of serve.
 const (
-	defaultDataDir            = "./railyard-data"
-	defaultListen             = "127.0.0.1:8080"
-	defaultLockExpiryInterval = 10 * time.Second
-	shutdownTimeout           = 30 * time.Second
+	defaultDataDir           = "./railyard-data"
+	defaultListen            = "127.0.0.1:8080"
+	defaultReconcileInterval = 10 * time.Second
+	defaultTrainCatchUp      = time.Hour
+	// minWakeupDelay bounds how soon the scheduler runs again after a
+	// run, so that a wake-up time that keeps being "now" cannot spin.
+	minWakeupDelay  = time.Second
+	shutdownTimeout = 30 * time.Second
 )
 
 // serveOptions are the flags of `railyard serve`.
 type serveOptions struct {
-	dataDir            string
-	listen             string
-	maxManifestBytes   int64
-	maxRequestBytes    int64
-	logFormat          string
-	logLevel           string
-	lockExpiryInterval time.Duration
-	git                gitOptions
+	dataDir           string
+	listen            string
+	maxManifestBytes  int64
+	maxRequestBytes   int64
+	logFormat         string
+	logLevel          string
+	reconcileInterval time.Duration
+	// intervalFlag is the name the interval was given by, for messages.
+	intervalFlag string
+	trainCatchUp time.Duration
+	git          gitOptions
 }
 
 func (m *Main) newServeCommand() *cobra.Command {
@@ -60,6 +66,10 @@ SIGTERM.`,
 			if !cmd.Flags().Changed("listen") {
 				o.listen = firstNonEmpty(m.Getenv("RAILYARD_LISTEN"), o.listen)
 			}
+			o.intervalFlag = "--reconcile-interval"
+			if cmd.Flags().Changed("lock-expiry-interval") {
+				o.intervalFlag = "--lock-expiry-interval"
+			}
 			if !cmd.Flags().Changed("git-token") {
 				o.git.token = m.Getenv("RAILYARD_GIT_TOKEN")
 			}
@@ -73,7 +83,12 @@ SIGTERM.`,
 	fs.Int64Var(&o.maxRequestBytes, "max-request-bytes", rhttp.DefaultMaxRequestBytes, "largest request body the API accepts")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	fs.DurationVar(&o.lockExpiryInterval, "lock-expiry-interval", defaultLockExpiryInterval, "how often expired locks are removed")
+	fs.DurationVar(&o.reconcileInterval, "reconcile-interval", defaultReconcileInterval,
+		"how often the scheduler removes expired locks, deploys queued versions nothing blocks any more and runs scheduled release trains (besides waking up when a lock expires, a deploy window opens or a train is due)")
+	fs.DurationVar(&o.reconcileInterval, "lock-expiry-interval", defaultReconcileInterval, "the former name of --reconcile-interval")
+	_ = fs.MarkHidden("lock-expiry-interval")
+	fs.DurationVar(&o.trainCatchUp, "train-catch-up", defaultTrainCatchUp,
+		"at start, run the scheduled release trains that fired this long before (while the server was down), once each; 0: only trains that fire from now on")
 	o.git.addFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("log-format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("log-level", cobra.FixedCompletions([]string{"debug", "info", "warn", "error"}, cobra.ShellCompDirectiveNoFileComp))
@@ -90,8 +105,10 @@ func (o *serveOptions) validate() error {
 		return usageErrorf("--max-manifest-bytes must be positive, got %d", o.maxManifestBytes)
 	case o.maxRequestBytes <= 0:
 		return usageErrorf("--max-request-bytes must be positive, got %d", o.maxRequestBytes)
-	case o.lockExpiryInterval <= 0:
-		return usageErrorf("--lock-expiry-interval must be positive, got %s", o.lockExpiryInterval)
+	case o.reconcileInterval <= 0:
+		return usageErrorf("%s must be positive, got %s", o.intervalFlag, o.reconcileInterval)
+	case o.trainCatchUp < 0:
+		return usageErrorf("--train-catch-up must not be negative, got %s", o.trainCatchUp)
 	}
 	return o.git.validate()
 }
@@ -114,7 +131,7 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 
 // serve runs the server until ctx is cancelled, then shuts it down: it
 // stops accepting connections, lets running requests finish, stops the
-// lock-expiry loop and closes the store.
+// scheduler and closes the store.
 func (m *Main) serve(ctx context.Context, o *serveOptions) error {
 	if err := o.validate(); err != nil {
 		return err
@@ -154,7 +171,12 @@ func (m *Main) serve(ctx context.Context, o *serveOptions) error {
 	var wg sync.WaitGroup
 	loopCtx, stopLoop := context.WithCancel(ctx)
 	defer stopLoop()
-	wg.Go(func() { expireLocksLoop(loopCtx, engine, o.lockExpiryInterval, logger) })
+	wg.Go(func() {
+		ticker := time.NewTicker(o.reconcileInterval)
+		defer ticker.Stop()
+		sch := &scheduler{engine: engine, logger: logger, wake: time.After}
+		sch.run(loopCtx, engine.Now().Add(-o.trainCatchUp), ticker.C)
+	})
 	if exporter != nil {
 		st, _ := exporter.Status(ctx)
 		logger.Info("exporting to git", "remote", st.Remote, "branch", st.Branch, "serving", url+gitRepoPath)
@@ -233,28 +255,6 @@ func shutdown(srv *http.Server) error {
 		return fmt.Errorf("shut down HTTP server: %w", err)
 	}
 	return nil
-}
-
-// expireLocksLoop removes expired locks every interval until ctx is done.
-// A failure is logged and retried at the next tick: the loop is the edge
-// where errors end.
-func expireLocksLoop(ctx context.Context, engine *railyard.Engine, interval time.Duration, logger *slog.Logger) {
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
-		ev, err := engine.ExpireLocks(ctx)
-		switch {
-		case err != nil && !errors.Is(err, context.Canceled):
-			logger.Error("expire locks", "error", err)
-		case ev != nil:
-			logger.Info("expired locks", "event_id", ev.ID, "description", ev.Description)
-		}
-	}
 }
 
 // onceCloser returns a close function that closes only the first time.
