@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -56,50 +57,83 @@ func BenchmarkExportDeploy(b *testing.B) {
 		name       string
 		apps, envs int
 	}{{"apps=10,envs=1", 10, 1}, {"apps=5000,envs=10", 5000, 10}} {
-		b.Run(size.name, func(b *testing.B) {
+		for _, w := range benchWriters {
+			b.Run(size.name+"/"+w.name, func(b *testing.B) { benchmarkExportDeploy(b, w.open, size.apps, size.envs) })
+		}
+	}
+}
+
+// benchmarkExportDeploy is BenchmarkExportDeploy with one writer.
+func benchmarkExportDeploy(b *testing.B, open openWriterFunc, apps, envCount int) {
+	e := newTestEnv(b)
+	e.x.openWriter = open
+	var envs []string
+	for i := 0; i < envCount; i++ {
+		envs = append(envs, fmt.Sprintf("env-%02d", i))
+	}
+	seed(b, e, envs, apps)
+	// Two releases of the app to deploy alternately.
+	e.must(releaseWith10KB("app-00001", 2, envs))
+	e.sync()
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		e.must(&railyard.Deploy{Application: "app-00001", Environment: envs[0], Version: int64(1 + i%2)})
+		b.StartTimer()
+		if err := e.x.Sync(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// benchWriters are the treeWriters the export benchmarks compare.
+var benchWriters = []struct {
+	name string
+	open openWriterFunc
+}{{"writer=pack", openPackWriter}, {"writer=fast-import", openFastImportWriter}}
+
+// BenchmarkExportReleases exports 10,000 release events (1 application
+// each, 3 environments, 10 KB manifests) into an environment holding
+// 1,000 applications, with pushes to a local bare repository, through
+// each writer. cpu-ms/event counts Railyard and every git process,
+// git-cpu-ms/event the git processes alone.
+func BenchmarkExportReleases(b *testing.B) {
+	for _, w := range benchWriters {
+		b.Run(w.name, func(b *testing.B) {
 			e := newTestEnv(b)
-			var envs []string
-			for i := 0; i < size.envs; i++ {
-				envs = append(envs, fmt.Sprintf("env-%02d", i))
-			}
-			seed(b, e, envs, size.apps)
-			// Two releases of the app to deploy alternately.
-			e.must(releaseWith10KB("app-00001", 2, envs))
-			e.sync()
-			ctx := context.Background()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				b.StopTimer()
-				e.must(&railyard.Deploy{Application: "app-00001", Environment: envs[0], Version: int64(1 + i%2)})
-				b.StartTimer()
-				if err := e.x.Sync(ctx); err != nil {
-					b.Fatal(err)
+			e.x.openWriter = w.open
+			envs := []string{"development", "staging", "production"}
+			seed(b, e, envs, 1000)
+			const n = 10000
+			for i := 0; i < n; i += 100 {
+				var cmds []railyard.Command
+				for j := i; j < i+100; j++ {
+					cmds = append(cmds, releaseWith10KB(fmt.Sprintf("app-%05d", j%1000), int64(2+j/1000), envs))
 				}
+				e.must(cmds...)
 			}
+			b.ResetTimer()
+			start, self, children := time.Now(), cpuTime(syscall.RUSAGE_SELF), cpuTime(syscall.RUSAGE_CHILDREN)
+			e.sync()
+			elapsed := time.Since(start)
+			self, children = cpuTime(syscall.RUSAGE_SELF)-self, cpuTime(syscall.RUSAGE_CHILDREN)-children
+			b.StopTimer()
+			b.ReportMetric(float64(n)/elapsed.Seconds(), "events/s")
+			b.ReportMetric(float64((self+children).Microseconds())/1000/n, "cpu-ms/event")
+			b.ReportMetric(float64(children.Microseconds())/1000/n, "git-cpu-ms/event")
+			b.ReportMetric(0, "ns/op")
 		})
 	}
 }
 
-// BenchmarkExportReleases exports 10,000 release events (1 application
-// each, 3 environments, 10 KB manifests) into an environment holding
-// 1,000 applications, with pushes to a local bare repository.
-func BenchmarkExportReleases(b *testing.B) {
-	e := newTestEnv(b)
-	envs := []string{"development", "staging", "production"}
-	seed(b, e, envs, 1000)
-	const n = 10000
-	for i := 0; i < n; i += 100 {
-		var cmds []railyard.Command
-		for j := i; j < i+100; j++ {
-			cmds = append(cmds, releaseWith10KB(fmt.Sprintf("app-%05d", j%1000), int64(2+j/1000), envs))
-		}
-		e.must(cmds...)
+// cpuTime is the CPU time (user and system) of this process
+// (syscall.RUSAGE_SELF) or of its finished children, the git processes
+// (syscall.RUSAGE_CHILDREN).
+func cpuTime(who int) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(who, &ru); err != nil {
+		return 0
 	}
-	b.ResetTimer()
-	start := time.Now()
-	e.sync()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	b.ReportMetric(float64(n)/elapsed.Seconds(), "events/s")
-	b.ReportMetric(0, "ns/op")
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

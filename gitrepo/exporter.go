@@ -127,7 +127,7 @@ func NewExporter(src EventSource, cfg Config) *Exporter {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	x := &Exporter{src: src, cfg: cfg, idx: newIndex(), openWriter: openFastImportWriter}
+	x := &Exporter{src: src, cfg: cfg, idx: newIndex(), openWriter: openPackWriter}
 	x.git = &gitCmd{dir: cfg.Dir, env: credentialEnv(cfg)}
 	x.status.Enabled = true
 	x.status.Remote = RedactURL(cfg.RemoteURL)
@@ -143,17 +143,15 @@ func credentialEnv(cfg Config) []string {
 		basic := base64.StdEncoding.EncodeToString([]byte(cfg.TokenUser + ":" + cfg.Token))
 		env = append(env, "GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=http.extraHeader", "GIT_CONFIG_VALUE_0=Authorization: Basic "+basic)
 	}
-	if cfg.SSHKeyFile != "" || cfg.KnownHostsFile != "" {
-		ssh := "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes"
-		if cfg.SSHKeyFile != "" {
-			ssh += " -o IdentitiesOnly=yes -i " + shellQuote(cfg.SSHKeyFile)
-		}
-		if cfg.KnownHostsFile != "" {
-			ssh += " -o UserKnownHostsFile=" + shellQuote(cfg.KnownHostsFile)
-		}
-		env = append(env, "GIT_SSH_COMMAND="+ssh)
+	// ssh never prompts (BatchMode) and never accepts an unknown host key.
+	ssh := "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes"
+	if cfg.SSHKeyFile != "" {
+		ssh += " -o IdentitiesOnly=yes -i " + shellQuote(cfg.SSHKeyFile)
 	}
-	return env
+	if cfg.KnownHostsFile != "" {
+		ssh += " -o UserKnownHostsFile=" + shellQuote(cfg.KnownHostsFile)
+	}
+	return append(env, "GIT_SSH_COMMAND="+ssh)
 }
 
 func shellQuote(s string) string {
@@ -164,6 +162,9 @@ func shellQuote(s string) string {
 func (x *Exporter) Open(ctx context.Context) error {
 	if x.cfg.RemoteURL == "" {
 		return fmt.Errorf("gitrepo: no remote URL configured")
+	}
+	if x.cfg.Token != "" && strings.HasPrefix(strings.ToLower(x.cfg.RemoteURL), "http://") {
+		return fmt.Errorf("gitrepo: refusing to send the Git token to %s over unencrypted http: use https", RedactURL(x.cfg.RemoteURL))
 	}
 	if _, err := os.Stat(x.cfg.Dir); os.IsNotExist(err) {
 		if err := InitBare(ctx, x.cfg.Dir, x.cfg.Branch); err != nil {
@@ -277,7 +278,7 @@ func (x *Exporter) exportBatch(ctx context.Context, events []*railyard.Event) er
 	x.mu.Unlock()
 	x.batches++
 	if x.batches%50 == 0 {
-		// fast-import leaves one pack per batch; keep their number low.
+		// Every batch leaves one pack; keep their number low.
 		if _, err := x.git.run(ctx, "gc", "--auto", "--quiet"); err != nil {
 			x.cfg.Logger.Warn("git gc failed", "error", err)
 		}
@@ -369,7 +370,8 @@ func (x *Exporter) resume(ctx context.Context) error {
 	}
 	if last > newest {
 		return fmt.Errorf("the manifest repository holds event %d but the database's newest event is %d: "+
-			"this database is older than the repository; point Railyard at the database that wrote it, or at another branch", last, newest)
+			"this database is older than the repository. Point Railyard at the database that wrote it, or at a branch whose history "+
+			"has no %s trailers (for example a new branch started from an empty commit)", last, newest, EventTrailer)
 	}
 	x.base, x.exported, x.ready = head, last, true
 	x.mu.Lock()
@@ -475,10 +477,9 @@ func (x *Exporter) Run(ctx context.Context) {
 		}
 		wait := x.cfg.PollInterval
 		switch {
-		case errors.Is(err, errRejected):
-			backoff = 0 // rebuild on the fetched head at once
-			wait = 0
 		case err != nil:
+			// Sync already rebuilt after rejected pushes a few times;
+			// whatever failed now waits on the backoff schedule.
 			backoff = min(max(backoff*2, x.cfg.MinBackoff), x.cfg.MaxBackoff)
 			wait = backoff
 			x.cfg.Logger.Error("git export failed", "error", Redact(err.Error()), "retry_in", backoff.String())

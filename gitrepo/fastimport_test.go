@@ -7,37 +7,15 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
-	"regexp"
 	"strconv"
 	"time"
 
 	"github.com/railyard-cd/railyard"
 )
 
-// treeWriter writes the commits of one batch on top of a base commit.
-// Paths are validated names joined by '/'; a blob reference is a SHA-1 of
-// an object in the repository or a value returned by blob. Write errors
-// are sticky: after one, every call is a no-op and failed reports it.
-type treeWriter interface {
-	// blob stores content and returns a reference for putRef.
-	blob(content []byte) string
-	// commitHeader starts a commit; the file commands follow.
-	commitHeader(author railyard.Actor, at time.Time, message string)
-	// put writes content at path with mode (modeFile or modeSymlink).
-	put(path, mode string, content []byte)
-	// putRef points path at an existing blob.
-	putRef(path, mode, ref string)
-	// del deletes a file or a whole directory; absent paths are fine.
-	del(path string)
-	// endCommit ends the current commit.
-	endCommit()
-	// failed returns the first write error.
-	failed() error
-	// finish writes everything and moves the ref to the last commit.
-	finish() error
-	// abort gives up without moving the ref.
-	abort()
-}
+// The fast-import writer was the exporter's first treeWriter. It stays as
+// the tests' oracle: for the same calls, the pack writer must write the
+// same commits, and fast-import is Git's own code for writing them.
 
 // fastImport streams commits into one `git fast-import` process. It never
 // checks out a worktree: fast-import loads only the trees along the paths
@@ -52,12 +30,6 @@ type fastImport struct {
 	marks  int
 	err    error // the first write error; later writes are skipped
 }
-
-// Git file modes.
-const (
-	modeFile    = "100644"
-	modeSymlink = "120000"
-)
 
 // openFastImportWriter is openFastImport as a treeWriter.
 func openFastImportWriter(ctx context.Context, g *gitCmd, ref, base string) (treeWriter, error) {
@@ -168,16 +140,4 @@ func (f *fastImport) abort() {
 		f.cmd.Process.Kill()
 	}
 	f.cmd.Wait()
-}
-
-// safePathRE is what every path Railyard writes matches: validated names
-// joined by '/'. fast-import takes such paths unquoted.
-var safePathRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*$`)
-
-// checkPath panics on a path that validation should have made impossible:
-// it would be a bug, and writing it could escape its directory.
-func checkPath(path string) {
-	if !safePathRE.MatchString(path) {
-		panic(fmt.Sprintf("gitrepo: refusing unsafe path %q", path))
-	}
 }

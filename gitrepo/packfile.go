@@ -1,0 +1,341 @@
+package gitrepo
+
+import (
+	"bufio"
+	"bytes"
+	"compress/zlib"
+	"context"
+	"crypto/sha1"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Object types in a pack.
+const (
+	objCommit   = 1
+	objTree     = 2
+	objBlob     = 3
+	objOfsDelta = 6
+)
+
+// How objects are compressed. Go's deflate costs about 10 µs per stream
+// whatever its size (it builds Huffman tables for every block), and the
+// trees and tree deltas of a batch are many and small and made mostly of
+// SHA-1s, which do not compress: deflate saves a few percent of them for
+// ten times the CPU of storing them (zlib's "stored" blocks, level 0).
+// Commits, blobs and big full trees (whose names compress) use level 1,
+// which gets most of what the default level gets at a third of its CPU.
+const (
+	packCompression = zlib.BestSpeed
+	// minDeflate is the size below which nothing is worth deflating.
+	minDeflate = 64
+	// minDeflateTree is the size below which trees and deltas are stored.
+	minDeflateTree = 4 << 10
+)
+
+// maxOffset32 is the largest offset a version 2 index stores in its
+// 32-bit table; larger ones go to the 64-bit table.
+const maxOffset32 = 0x7fffffff
+
+// packFile writes one packfile (version 2) under a temporary name in
+// objects/pack, then its index, and installs both. The object count in
+// the pack's header is unknown until the end: finish patches it and hashes
+// the file again, as fast-import does. Not safe for concurrent use.
+type packFile struct {
+	dir  string // objects/pack
+	f    *os.File
+	w    *bufio.Writer
+	off  int64        // bytes written so far
+	crc  uint32       // CRC-32 of the object being written, for the index
+	zw   *zlib.Writer // level packCompression
+	zs   *zlib.Writer // level 0: stored
+	objs []packedObject
+	ids  map[[20]byte]int // object id → index in objs
+	hdr  []byte           // scratch for object headers
+}
+
+// packedObject is an object written to the pack.
+type packedObject struct {
+	sha    [20]byte
+	offset int64
+	crc    uint32
+	depth  int // length of its delta chain: 0 for a whole object
+}
+
+// createPackFile starts a pack in dir (objects/pack). The temporary name
+// is the one Git uses, so `git gc` removes it if the process dies.
+func createPackFile(dir string) (*packFile, error) {
+	f, err := os.CreateTemp(dir, "tmp_pack_")
+	if err != nil {
+		return nil, fmt.Errorf("create pack: %w", err)
+	}
+	p := &packFile{dir: dir, f: f, w: bufio.NewWriterSize(f, 256<<10), ids: map[[20]byte]int{}}
+	p.zw, _ = zlib.NewWriterLevel(p, packCompression) // the levels are valid
+	p.zs, _ = zlib.NewWriterLevel(p, zlib.NoCompression)
+	// "PACK", version 2, and the object count finish fills in.
+	if _, err := p.Write([]byte{'P', 'A', 'C', 'K', 0, 0, 0, 2, 0, 0, 0, 0}); err != nil {
+		p.discard()
+		return nil, fmt.Errorf("write pack: %w", err)
+	}
+	return p, nil
+}
+
+// Write appends b to the pack, counting it into the offset and the CRC of
+// the current object. zlib writes through it.
+func (p *packFile) Write(b []byte) (int, error) {
+	p.crc = crc32.Update(p.crc, crc32.IEEETable, b)
+	n, err := p.w.Write(b)
+	p.off += int64(n)
+	return n, err
+}
+
+// lookup returns the object sha if the pack already holds it.
+func (p *packFile) lookup(sha [20]byte) (packedObject, bool) {
+	i, ok := p.ids[sha]
+	if !ok {
+		return packedObject{}, false
+	}
+	return p.objs[i], true
+}
+
+// writeWhole appends object sha of kind (objCommit, objTree, objBlob),
+// whose content is data, compressed.
+func (p *packFile) writeWhole(sha [20]byte, kind byte, data []byte) (packedObject, error) {
+	return p.write(packedObject{sha: sha}, kind, len(data), nil, data)
+}
+
+// writeDelta appends object sha as delta, an OFS_DELTA against base, an
+// object written earlier in this pack.
+func (p *packFile) writeDelta(sha [20]byte, base packedObject, delta []byte) (packedObject, error) {
+	ofs := appendOfsOffset(nil, p.off-base.offset)
+	return p.write(packedObject{sha: sha, depth: base.depth + 1}, objOfsDelta, len(delta), ofs, delta)
+}
+
+// write appends one object: its type and size header, the base offset of
+// a delta (extra), and the compressed data.
+func (p *packFile) write(obj packedObject, kind byte, size int, extra, data []byte) (packedObject, error) {
+	obj.offset = p.off
+	p.crc = 0
+	p.hdr = appendObjectHeader(p.hdr[:0], kind, size)
+	p.hdr = append(p.hdr, extra...)
+	if _, err := p.Write(p.hdr); err != nil {
+		return obj, fmt.Errorf("write pack: %w", err)
+	}
+	zw := p.zw
+	if len(data) < minDeflate || (kind == objTree || kind == objOfsDelta) && len(data) < minDeflateTree {
+		zw = p.zs
+	}
+	zw.Reset(p)
+	if _, err := zw.Write(data); err != nil {
+		return obj, fmt.Errorf("write pack: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return obj, fmt.Errorf("write pack: %w", err)
+	}
+	obj.crc = p.crc
+	p.ids[obj.sha] = len(p.objs)
+	p.objs = append(p.objs, obj)
+	return obj, nil
+}
+
+// appendObjectHeader appends a pack object header: the type in bits 4-6
+// of the first byte, the size in its low 4 bits and then 7 bits a byte,
+// least significant first, the top bit saying another byte follows.
+func appendObjectHeader(buf []byte, kind byte, size int) []byte {
+	c := kind<<4 | byte(size&15)
+	for size >>= 4; size > 0; size >>= 7 {
+		buf = append(buf, c|0x80)
+		c = byte(size & 0x7f)
+	}
+	return append(buf, c)
+}
+
+// appendOfsOffset appends the distance back to an OFS_DELTA's base in
+// Git's encoding: 7 bits a byte, most significant first, each
+// continuation adding one so that no two encodings mean the same number.
+func appendOfsOffset(buf []byte, ofs int64) []byte {
+	var tmp [10]byte
+	pos := len(tmp) - 1
+	tmp[pos] = byte(ofs & 0x7f)
+	for ofs >>= 7; ofs > 0; ofs >>= 7 {
+		ofs--
+		pos--
+		tmp[pos] = 0x80 | byte(ofs&0x7f)
+	}
+	return append(buf, tmp[pos:]...)
+}
+
+// install completes the pack and its index and moves them into place as
+// pack-<checksum>.pack and .idx. The pack goes first: Git finds packs by
+// their index, so a reader never sees an index without its pack.
+func (p *packFile) install() error {
+	sum, err := p.complete()
+	if err != nil {
+		p.discard()
+		return err
+	}
+	if err := closeReadOnly(p.f); err != nil {
+		p.discard()
+		return fmt.Errorf("write pack: %w", err)
+	}
+	idx, err := p.writeIndexFile(sum)
+	if err != nil {
+		p.discard()
+		return err
+	}
+	base := filepath.Join(p.dir, "pack-"+hex.EncodeToString(sum[:]))
+	if err := os.Rename(p.f.Name(), base+".pack"); err != nil {
+		os.Remove(idx)
+		p.discard()
+		return fmt.Errorf("install pack: %w", err)
+	}
+	if err := os.Rename(idx, base+".idx"); err != nil {
+		os.Remove(idx)
+		return fmt.Errorf("install pack index: %w", err)
+	}
+	return syncDir(p.dir)
+}
+
+// unpack completes the pack and has `git unpack-objects` store its
+// objects as loose objects, as fast-import does with a small pack; then
+// it removes the pack.
+func (p *packFile) unpack(ctx context.Context, g *gitCmd) error {
+	defer p.discard()
+	if _, err := p.complete(); err != nil {
+		return err
+	}
+	if _, err := p.f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("unpack objects: %w", err)
+	}
+	cmd := g.command(ctx, "unpack-objects", "-q")
+	cmd.Stdin = p.f
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("git unpack-objects: %v: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	return nil
+}
+
+// complete writes the object count and the trailing checksum of the
+// pack, and returns the checksum.
+func (p *packFile) complete() ([20]byte, error) {
+	var sum [20]byte
+	if err := p.w.Flush(); err != nil {
+		return sum, fmt.Errorf("write pack: %w", err)
+	}
+	var count [4]byte
+	binary.BigEndian.PutUint32(count[:], uint32(len(p.objs)))
+	if _, err := p.f.WriteAt(count[:], 8); err != nil {
+		return sum, fmt.Errorf("write pack: %w", err)
+	}
+	h := sha1.New()
+	if _, err := io.Copy(h, io.NewSectionReader(p.f, 0, p.off)); err != nil {
+		return sum, fmt.Errorf("read pack back: %w", err)
+	}
+	h.Sum(sum[:0])
+	if _, err := p.f.WriteAt(sum[:], p.off); err != nil {
+		return sum, fmt.Errorf("write pack: %w", err)
+	}
+	return sum, nil
+}
+
+// writeIndexFile writes the pack's index to a temporary file in the pack
+// directory and returns its name.
+func (p *packFile) writeIndexFile(packSum [20]byte) (string, error) {
+	f, err := os.CreateTemp(p.dir, "tmp_idx_")
+	if err != nil {
+		return "", fmt.Errorf("create pack index: %w", err)
+	}
+	err = writeIndex(f, p.objs, packSum, maxOffset32)
+	if err == nil {
+		err = closeReadOnly(f)
+	} else {
+		f.Close()
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("write pack index: %w", err)
+	}
+	return f.Name(), nil
+}
+
+// closeReadOnly syncs f, makes it read-only as Git keeps its packs, and
+// closes it.
+func closeReadOnly(f *os.File) error {
+	err := f.Chmod(0o444)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// syncDir makes the renames into dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// discard removes the unfinished pack.
+func (p *packFile) discard() {
+	p.f.Close()
+	os.Remove(p.f.Name())
+}
+
+// writeIndex writes a version 2 pack index of objs: a fan-out table, the
+// sorted ids, the CRC-32 of each object's packed bytes, its offset (31
+// bits, or an index into a table of 64-bit offsets for offsets above
+// large), the pack's checksum and the index's own. Tests lower large to
+// reach the 64-bit table without a 2 GiB pack.
+func writeIndex(out io.Writer, objs []packedObject, packSum [20]byte, large int64) error {
+	sorted := slices.Clone(objs)
+	slices.SortFunc(sorted, func(a, b packedObject) int { return bytes.Compare(a.sha[:], b.sha[:]) })
+	var fanout [256]uint32
+	for _, o := range sorted {
+		fanout[o.sha[0]]++
+	}
+	for i := 1; i < 256; i++ {
+		fanout[i] += fanout[i-1]
+	}
+	buf := make([]byte, 0, 8+256*4+len(sorted)*(20+4+4)+40)
+	buf = append(buf, 0xff, 't', 'O', 'c', 0, 0, 0, 2)
+	for _, n := range fanout {
+		buf = binary.BigEndian.AppendUint32(buf, n)
+	}
+	for _, o := range sorted {
+		buf = append(buf, o.sha[:]...)
+	}
+	for _, o := range sorted {
+		buf = binary.BigEndian.AppendUint32(buf, o.crc)
+	}
+	var wide []byte
+	for _, o := range sorted {
+		if o.offset > large {
+			buf = binary.BigEndian.AppendUint32(buf, 0x80000000|uint32(len(wide)/8))
+			wide = binary.BigEndian.AppendUint64(wide, uint64(o.offset))
+			continue
+		}
+		buf = binary.BigEndian.AppendUint32(buf, uint32(o.offset))
+	}
+	buf = append(append(buf, wide...), packSum[:]...)
+	sum := sha1.Sum(buf)
+	_, err := out.Write(append(buf, sum[:]...))
+	return err
+}

@@ -1,0 +1,84 @@
+package gitrepo
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/railyard-cd/railyard"
+)
+
+// exportWith runs scenario through an exporter that writes with open and
+// pushes batches of at most batch events, syncing where scenario does.
+func exportWith(t *testing.T, open openWriterFunc, batch int, scenario func(e *testEnv)) *testEnv {
+	t.Helper()
+	e := newTestEnv(t)
+	e.x.openWriter = open
+	e.x.cfg.BatchSize = batch
+	scenario(e)
+	e.sync()
+	return e
+}
+
+// TestExporterWritesTheSameCommitsWithBothWriters exports the package's
+// scenarios through fast-import and through the pack writer (as it is,
+// and writing a pack even for small batches), in batches of several
+// sizes, and requires the same history.
+func TestExporterWritesTheSameCommitsWithBothWriters(t *testing.T) {
+	for _, sc := range []struct {
+		name     string
+		scenario func(e *testEnv)
+	}{{"day", day}, {"every kind of event", everyKind}} {
+		for _, batch := range []int{1, 7, 500} {
+			t.Run(fmt.Sprintf("%s/batch=%d", sc.name, batch), func(t *testing.T) {
+				want := exportWith(t, openFastImportWriter, batch, sc.scenario)
+				for _, open := range []openWriterFunc{openPackWriter, openPackWriterPacked} {
+					got := exportWith(t, open, batch, sc.scenario)
+					w, g := want.git("rev-parse", "main"), got.git("rev-parse", "main")
+					if w != g {
+						t.Fatalf("main: pack writer %s, fast-import %s:\n%s", g, w, lineDiffForTest(want.tree("main"), got.tree("main")))
+					}
+					for _, dir := range []string{got.remote, got.x.Dir()} {
+						(&scriptRepo{t: t, g: &gitCmd{dir: dir}}).fsck()
+					}
+				}
+			})
+		}
+	}
+}
+
+// everyKind applies the commands of TestCommitOfEachEvent, one event
+// each.
+func everyKind(e *testEnv) {
+	exp := e.now.Add(4 * time.Hour)
+	for _, cmd := range []railyard.Command{
+		envCmd("development", railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Latest: true}}),
+		envCmd("production", railyard.EnvironmentConfig{
+			Upstream: &railyard.Upstream{Latest: true}, EnvironmentGroup: "prod",
+			ArgoCD: &railyard.ArgoCDConfig{
+				Destination:            railyard.ArgoCDDestination{Name: "prod-cluster", Namespace: "shop", ApplicationNamespace: "argocd"},
+				SyncOptions:            []string{"CreateNamespace=true"},
+				ApplicationAnnotations: map[string]string{"notifications.argoproj.io/subscribe.on-sync-failed.slack": "prod-alerts"},
+			}}),
+		releaseCmd("checkout", 1, "payments", "development", "production"),
+		&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "production", ID: "peak", Message: "Peak hours", CILink: "https://ci.example.com/1", ExpiresAt: &exp},
+		&railyard.CreateLock{LockKind: railyard.LockApplication, Environment: "development", Application: "checkout", ID: "debug", Message: "Debugging"},
+		&railyard.CreateLock{LockKind: railyard.LockTeam, Environment: "development", Team: "payments", ID: "audit", Message: "Audit"},
+		releaseCmd("checkout", 2, "payments", "development", "production"),
+		&railyard.DeleteLock{LockKind: railyard.LockApplication, Environment: "development", Application: "checkout", ID: "debug"},
+		&railyard.DeleteLock{LockKind: railyard.LockTeam, Environment: "development", Team: "payments", ID: "audit"},
+		&railyard.Deploy{Application: "checkout", Environment: "production", Version: 2, LockBehavior: railyard.LockBehaviorIgnore},
+		releaseCmd("checkout", 3, "shop", "development"),
+		envCmd("production", railyard.EnvironmentConfig{
+			Upstream: &railyard.Upstream{Latest: true}, EnvironmentGroup: "prod",
+			ArgoCD: &railyard.ArgoCDConfig{Destination: railyard.ArgoCDDestination{Name: "prod-cluster", Namespace: "shop"}}}),
+		&railyard.CreateLock{LockKind: railyard.LockGroup, Group: "prod", ID: "freeze", Message: "Release freeze"},
+		&railyard.DeleteLock{LockKind: railyard.LockGroup, Group: "prod", ID: "freeze"},
+		&railyard.CreateRelease{Application: "checkout", Version: 4, Undeploy: true, Manifests: map[string]string{"development": "", "production": ""}},
+		&railyard.Deploy{Application: "checkout", Environment: "production", Version: 4, LockBehavior: railyard.LockBehaviorIgnore},
+		&railyard.DeleteApplication{Name: "checkout"},
+		&railyard.DeleteEnvironment{Name: "production"},
+	} {
+		e.must(cmd)
+	}
+}
