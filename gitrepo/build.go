@@ -43,8 +43,8 @@ func newIndex() *index {
 	return &index{envs: map[string]*envState{}, teams: map[string]string{}}
 }
 
-// builder writes one batch of events as commits: one fast-import stream
-// on top of base, with a cat-file reader of base for lookups.
+// builder writes one batch of events as commits through a treeWriter on
+// top of base, with a cat-file reader of base for lookups.
 type builder struct {
 	fi    treeWriter
 	cat   *catFile
@@ -127,8 +127,9 @@ func (b *builder) commit(ev *railyard.Event) error {
 	b.ev = ev
 	b.dirtyApps = map[[2]string]bool{}
 	b.dirtyProjects = map[string]bool{}
-	// fast-import takes blobs only between commits: write the event's
-	// manifests first, and resolve the manifests its deploys point at.
+	// Blobs are written before the commit starts (fast-import, the test
+	// oracle, takes them only between commits): the event's manifests
+	// first, then the manifests its deploys point at are resolved.
 	b.manifests = make([]string, len(ev.Changes))
 	for i := range ev.Changes {
 		if err := b.prepare(i, &ev.Changes[i]); err != nil {

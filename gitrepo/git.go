@@ -3,10 +3,11 @@
 // pushes, exactly once across crashes), and serves that repository
 // read-only over Git's smart HTTP protocol.
 //
-// It drives the git command line: `git fast-import` builds commits from a
-// stream without a worktree, touching only the trees an event changes;
-// `git cat-file --batch` answers the few lookups an event needs; fetch and
-// push talk to any remote the git command line supports.
+// Commits are built without a worktree by a Go pack writer (packwriter.go)
+// that touches only the trees an event changes and writes new objects
+// straight into a pack; `git cat-file --batch` answers the few lookups an
+// event needs; fetch and push drive the git command line, so any remote
+// it supports works.
 package gitrepo
 
 import (
