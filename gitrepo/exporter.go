@@ -45,7 +45,11 @@ type Config struct {
 	// checked.
 	SSHKeyFile     string
 	KnownHostsFile string
-	// ArgoCD says where Argo CD reads the repository from.
+	// CAFile, for https remotes, is a PEM file of the certificate
+	// authorities to trust instead of the system's (a private Git host).
+	CAFile string
+	// ArgoCD says where Argo CD reads the repository from; RepoURL
+	// defaults to RemoteURL without its password.
 	ArgoCD argocd.Options
 	// BatchSize is the most events one push carries; default 500.
 	BatchSize int
@@ -106,6 +110,10 @@ func NewExporter(src EventSource, cfg Config) *Exporter {
 	if cfg.Branch == "" {
 		cfg.Branch = "main"
 	}
+	if cfg.ArgoCD.RepoURL == "" {
+		// Argo CD clones what Railyard pushes to, unless told otherwise.
+		cfg.ArgoCD.RepoURL = PublicURL(cfg.RemoteURL)
+	}
 	if cfg.TokenUser == "" {
 		cfg.TokenUser = "x-access-token"
 	}
@@ -142,6 +150,9 @@ func credentialEnv(cfg Config) []string {
 	if cfg.Token != "" {
 		basic := base64.StdEncoding.EncodeToString([]byte(cfg.TokenUser + ":" + cfg.Token))
 		env = append(env, "GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=http.extraHeader", "GIT_CONFIG_VALUE_0=Authorization: Basic "+basic)
+	}
+	if cfg.CAFile != "" {
+		env = append(env, "GIT_SSL_CAINFO="+cfg.CAFile)
 	}
 	// ssh never prompts (BatchMode) and never accepts an unknown host key.
 	ssh := "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes"

@@ -24,6 +24,7 @@ type gitOptions struct {
 	tokenUser      string
 	sshKey         string
 	knownHosts     string
+	caFile         string
 	argoCDRepoURL  string
 	batchSize      int
 	finalSyncLimit time.Duration
@@ -41,11 +42,13 @@ func (o *gitOptions) addFlags(cmd *cobra.Command) {
 	fs.StringVar(&o.tokenUser, "git-token-user", "x-access-token", "user name sent with --git-token")
 	fs.StringVar(&o.sshKey, "git-ssh-key", "", "private key file for an ssh remote")
 	fs.StringVar(&o.knownHosts, "git-known-hosts", "", "known_hosts file for an ssh remote (host keys are always checked)")
+	fs.StringVar(&o.caFile, "git-ca-file", "", "PEM file of certificate authorities to trust for an https remote (default: the system's)")
 	fs.StringVar(&o.argoCDRepoURL, "argocd-repo-url", "", "repoURL written into Argo CD documents (default: the remote without credentials, or the built-in Git server for a local remote)")
 	fs.IntVar(&o.batchSize, "git-batch-size", 500, "most events one push carries")
 	fs.DurationVar(&o.finalSyncLimit, "git-final-sync-timeout", 10*time.Second, "how long shutdown waits to push the last events")
 	_ = cmd.MarkFlagFilename("git-ssh-key")
 	_ = cmd.MarkFlagFilename("git-known-hosts")
+	_ = cmd.MarkFlagFilename("git-ca-file")
 }
 
 func (o *gitOptions) validate() error {
@@ -80,6 +83,7 @@ func newExporter(ctx context.Context, engine *railyard.Engine, dataDir string, o
 		TokenUser:      o.tokenUser,
 		SSHKeyFile:     o.sshKey,
 		KnownHostsFile: o.knownHosts,
+		CAFile:         o.caFile,
 		ArgoCD:         argocd.Options{RepoURL: argoCDRepoURL(o.argoCDRepoURL, remote, ln), TargetRevision: o.branch},
 		BatchSize:      o.batchSize,
 		Logger:         logger.With("component", "git-export"),
