@@ -2,9 +2,13 @@ package http
 
 import (
 	"encoding/json"
+	nethttp "net/http"
+	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
+
+	railyard "github.com/railyard-cd/railyard"
 )
 
 // routeKeys lists "METHOD path" of the document's operations, sorted.
@@ -125,4 +129,31 @@ func findRefs(doc []byte) []string {
 	_ = json.Unmarshal(doc, &root)
 	walk(root)
 	return refs
+}
+
+// newRequest is a request for the router, never sent.
+func newRequest(t *testing.T, method, path string) *nethttp.Request {
+	t.Helper()
+	return httptest.NewRequest(method, path, nil)
+}
+
+// examplePath fills a pattern's wildcards with valid values.
+func examplePath(pattern string) string {
+	r := strings.NewReplacer("{$}", "", "{env}", "staging", "{group}", "prod", "{app}", "checkout", "{team}", "payments", "{id}", "x", "{version}", "1")
+	return r.Replace(pattern)
+}
+
+// TestFallback sends requests no route matches to the fallback handler
+// (the web UI), except under /api/, which stays JSON.
+func TestFallback(t *testing.T) {
+	fallback := nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		w.WriteHeader(nethttp.StatusTeapot)
+	})
+	ts := newTestServer(t, Options{Fallback: fallback})
+	ts.do("GET", "/", nil, nil).wantStatus(t, nethttp.StatusTeapot)
+	ts.do("GET", "/apps/checkout", nil, nil).wantStatus(t, nethttp.StatusTeapot)
+	ts.do("GET", "/api/v1/nothing", nil, nil).wantError(t, 404, railyard.ENOTFOUND, "")
+	ts.do("GET", "/api/v1/environments", nil, nil).wantStatus(t, 200)
+	ts.do("DELETE", "/api/v1/overview", nil, nil).wantError(t, 405, codeMethodNotAllowed, "")
+	ts.do("GET", "/apps/../api/v1/overview", nil, nil).wantError(t, 400, railyard.EINVALID, "path")
 }

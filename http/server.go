@@ -12,10 +12,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	nethttp "net/http"
 	"path"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -54,6 +54,9 @@ type Options struct {
 	// ExportStatus reports the Git export for /api/v1/export-status and
 	// the metrics; nil means the server runs without export.
 	ExportStatus ExportStatusFunc
+	// Fallback answers requests that match no route (the web UI); nil
+	// means they are answered 404 in JSON.
+	Fallback nethttp.Handler
 }
 
 // withDefaults returns the options with every zero field defaulted.
@@ -81,7 +84,6 @@ type Server struct {
 	opts    Options
 	routes  []route
 	mux     *nethttp.ServeMux
-	home    *template.Template
 	metrics *metrics
 }
 
@@ -101,7 +103,6 @@ type route struct {
 // NewServer returns a server that applies requests through engine.
 func NewServer(engine *railyard.Engine, opts Options) *Server {
 	s := &Server{engine: engine, opts: opts.withDefaults(), mux: nethttp.NewServeMux()}
-	s.home = template.Must(template.ParseFS(uiFS, "ui/home.html"))
 	s.metrics = s.newMetrics()
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
@@ -115,7 +116,6 @@ func NewServer(engine *railyard.Engine, opts Options) *Server {
 // them.
 func (s *Server) routeTable() []route {
 	return []route{
-		{"GET", "/{$}", s.handleHome, homeDoc},
 		{"GET", "/healthz", s.handleHealthz, healthzDoc},
 		{"GET", "/readyz", s.handleReadyz, readyzDoc},
 		{"GET", "/api/v1/openapi.json", s.handleOpenAPI, openAPIDoc},
@@ -215,6 +215,10 @@ func (s *Server) serveHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
 			Message: fmt.Sprintf("method %s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, catcher.header.Get("Allow"))})
 		return
 	}
+	if s.opts.Fallback != nil && !strings.HasPrefix(r.URL.Path, "/api/") {
+		s.opts.Fallback.ServeHTTP(w, r)
+		return
+	}
 	s.writeError(w, r, railyard.Errorf(railyard.ENOTFOUND, "no route %s %s: see /api/v1/openapi.json for the API", r.Method, truncate(r.URL.Path, 200)))
 }
 
@@ -282,6 +286,23 @@ func (s *Server) now() time.Time {
 type statusResponse struct {
 	Status  string `json:"status"`
 	Message string `json:"message,omitempty"`
+}
+
+var healthzDoc = &operation{
+	Tag:         "service",
+	Summary:     "Liveness",
+	Description: "200 while the process is up. It checks nothing else.",
+	Responses:   []response{{200, "Up.", statusResponse{}}},
+}
+
+var readyzDoc = &operation{
+	Tag:         "service",
+	Summary:     "Readiness",
+	Description: "200 while the store answers a read; 503 otherwise.",
+	Responses: []response{
+		{200, "Ready.", statusResponse{}},
+		{503, "The store does not answer.", statusResponse{}},
+	},
 }
 
 // handleHealthz answers while the process is up; it touches nothing else,

@@ -17,6 +17,7 @@ import (
 	"github.com/railyard-cd/railyard/gitrepo"
 	rhttp "github.com/railyard-cd/railyard/http"
 	"github.com/railyard-cd/railyard/sqlite"
+	"github.com/railyard-cd/railyard/ui"
 	"github.com/spf13/cobra"
 )
 
@@ -209,9 +210,15 @@ func newHTTPServer(engine *railyard.Engine, exporter *gitrepo.Exporter, o *serve
 		MaxRequestBytes:  o.maxRequestBytes,
 		Logger:           logger,
 	}
+	uiOpts := ui.Options{Logger: logger.With("component", "ui")}
 	if exporter != nil {
 		opts.ExportStatus = exporter.Status
+		uiOpts.ExportStatus = exporter.Status
 	}
+	// The web UI answers every path the API and the Kuberpult endpoints
+	// do not claim.
+	web := ui.NewHandler(engine, uiOpts)
+	opts.Fallback = web
 	api := rhttp.NewServer(engine, opts).Handler()
 	handler := api
 	if exporter != nil {
@@ -226,11 +233,14 @@ func newHTTPServer(engine *railyard.Engine, exporter *gitrepo.Exporter, o *serve
 			api.ServeHTTP(w, r)
 		})
 	}
-	return &http.Server{
+	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	// Live-update streams never end by themselves: end them at shutdown.
+	srv.RegisterOnShutdown(web.Close)
+	return srv
 }
 
 // openStore creates the data directory (readable only by its owner) and

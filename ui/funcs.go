@@ -1,0 +1,141 @@
+package ui
+
+import (
+	"fmt"
+	"html/template"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	railyard "github.com/railyard-cd/railyard"
+)
+
+// templateFuncs are the functions the templates may call.
+func templateFuncs(a *assets) template.FuncMap {
+	return template.FuncMap{
+		"asset":     a.url,
+		"ago":       ago,
+		"utc":       utcLabel,
+		"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"short":     shortCommit,
+		"firstLine": firstLine,
+		"query":     queryEscape,
+		"lockKind":  lockKindLabel,
+		"kindClass": lockKindClass,
+		"version":   versionLabel,
+		"actor":     func(a railyard.Actor) string { return a.Name },
+		"deref":     func(t *time.Time) time.Time { return *t },
+		"add":       func(a, b int) int { return a + b },
+	}
+}
+
+// ago says how long before now t was, in the coarse words people scan:
+// "just now", "4 min ago", "3 h ago", "2 days ago".
+func ago(now, t time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < 0:
+		return "in " + humanDuration(-d)
+	case d < 45*time.Second:
+		return "just now"
+	}
+	return humanDuration(d) + " ago"
+}
+
+// humanDuration rounds d to its largest unit.
+func humanDuration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return strconv.Itoa(int(d.Seconds())) + " s"
+	case d < time.Hour:
+		return strconv.Itoa(int(d.Minutes())) + " min"
+	case d < 48*time.Hour:
+		return strconv.Itoa(int(d.Hours())) + " h"
+	}
+	return strconv.Itoa(int(d.Hours()/24)) + " days"
+}
+
+// utcLabel formats a time for a tooltip or a table: exact, in UTC.
+func utcLabel(t time.Time) string {
+	return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
+}
+
+// shortCommit abbreviates a source commit id to 8 characters.
+func shortCommit(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
+
+// firstLine returns the first line of s, cut to 120 characters.
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return truncate(s, 120)
+}
+
+// truncate cuts s to at most n bytes on a rune boundary, adding "…".
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// queryEscape escapes a query parameter value.
+func queryEscape(s string) string {
+	return url.QueryEscape(s)
+}
+
+// lockKindLabel names a lock kind in the words of the UI.
+func lockKindLabel(k railyard.LockKind) string {
+	switch k {
+	case railyard.LockEnvironment:
+		return "environment lock"
+	case railyard.LockApplication:
+		return "application lock"
+	case railyard.LockTeam:
+		return "team lock"
+	case railyard.LockGroup:
+		return "group lock"
+	case railyard.BlockerWindow:
+		return "deploy window"
+	}
+	return string(k)
+}
+
+// lockKindClass is the CSS class of a lock marker.
+func lockKindClass(k railyard.LockKind) string {
+	switch k {
+	case railyard.LockEnvironment:
+		return "lk-env"
+	case railyard.LockApplication:
+		return "lk-app"
+	case railyard.LockTeam:
+		return "lk-team"
+	}
+	return "lk-win"
+}
+
+// versionLabel formats a version with its display version: "1.4.2 (#42)",
+// or "#42" without one.
+func versionLabel(v int64, display string) string {
+	if display == "" {
+		return "#" + strconv.FormatInt(v, 10)
+	}
+	return fmt.Sprintf("%s (#%d)", display, v)
+}
+
+// localPath returns p if it is a path on this site (so a redirect cannot
+// be turned into one to another site), else def.
+func localPath(p, def string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+		return def
+	}
+	return p
+}

@@ -1,0 +1,253 @@
+package ui
+
+import (
+	"html/template"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	railyard "github.com/railyard-cd/railyard"
+)
+
+// overviewView is the data of the overview: the applications ×
+// environments grid.
+type overviewView struct {
+	*page
+	// Team and Query are the filter and search, from the URL.
+	Team, Query string
+	Teams       []string
+	// Groups is the header row of environment groups; nil when no
+	// environment is in a group.
+	Groups []groupHeader
+	Envs   []overviewEnv
+	Rows   []overviewRow
+	// Body is the rows' markup (see gridRowsHTML).
+	Body  template.HTML
+	Total int
+}
+
+// groupHeader is one cell of the group header row: consecutive
+// environments of the same group ("" for none).
+type groupHeader struct {
+	Name string
+	Span int
+}
+
+// overviewEnv is one column.
+type overviewEnv struct {
+	Name     string
+	Upstream string
+	Locks    int
+}
+
+// overviewRow is one application.
+type overviewRow struct {
+	Name, Team string
+	Cells      []overviewCell
+}
+
+// overviewCell is one application in one environment, with every string
+// computed in Go: the grid has ten thousand cells, and the template only
+// joins them.
+type overviewCell struct {
+	Env           string
+	Version       string
+	Display       string
+	Queued        string
+	QueuedDisplay string
+	Ago           string
+	Locks         []lockMarker
+}
+
+// lockMarker is a lock shown in a cell: an icon, a short label, and the
+// message on hover and focus.
+type lockMarker struct {
+	Class, Label, Tip string
+	// HTML is the marker's markup, written once per lock.
+	HTML string
+}
+
+// handleOverview renders GET /.
+func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, p *page) error {
+	ctx := r.Context()
+	if err := h.loadCommon(r, p); err != nil {
+		return err
+	}
+	ov, err := h.engine.Overview(ctx)
+	if err != nil {
+		return err
+	}
+	apps, err := h.engine.FindApplications(ctx)
+	if err != nil {
+		return err
+	}
+	display, err := h.releases.displayVersions(ctx, h.engine, apps, ov)
+	if err != nil {
+		return err
+	}
+	p.Title, p.Nav = "Overview", "overview"
+	v := &overviewView{page: p, Team: r.URL.Query().Get("team"), Query: strings.TrimSpace(r.URL.Query().Get("q")),
+		Total: len(ov.Applications)}
+	v.Teams = teamsOf(ov)
+	v.Groups = groupHeaders(ov.Environments)
+	markers := newMarkerCache()
+	for _, env := range ov.Environments {
+		v.Envs = append(v.Envs, overviewEnv{Name: env.Name, Upstream: upstreamLabel(env)})
+	}
+	for _, app := range ov.Applications {
+		if !v.matches(app) {
+			continue
+		}
+		v.Rows = append(v.Rows, v.row(app, ov.Environments, display[app.Name], markers))
+	}
+	v.Body = gridRowsHTML(v.Rows)
+	envLocks, err := h.engine.FindLocks(ctx, railyard.LockFilter{Kind: railyard.LockEnvironment})
+	if err != nil {
+		return err
+	}
+	for i, env := range ov.Environments {
+		v.Envs[i].Locks = countLocks(envLocks, env.Name, p.Now)
+	}
+	return h.render(w, r, "overview", v, p)
+}
+
+// matches applies the team filter and the name search.
+func (v *overviewView) matches(app *railyard.OverviewApplication) bool {
+	if v.Team != "" && app.Team != v.Team {
+		return false
+	}
+	return v.Query == "" || strings.Contains(app.Name, strings.ToLower(v.Query))
+}
+
+// row builds the cells of one application.
+func (v *overviewView) row(app *railyard.OverviewApplication, envs []*railyard.Environment, display map[int64]string, markers *markerCache) overviewRow {
+	row := overviewRow{Name: app.Name, Team: app.Team, Cells: make([]overviewCell, len(envs))}
+	for i, env := range envs {
+		c := app.Environments[env.Name]
+		cell := overviewCell{Env: env.Name}
+		if c == nil {
+			row.Cells[i] = cell
+			continue
+		}
+		if c.Version != nil {
+			cell.Version, cell.Display = strconv.FormatInt(*c.Version, 10), display[*c.Version]
+		}
+		if c.QueuedVersion != nil {
+			cell.Queued, cell.QueuedDisplay = strconv.FormatInt(*c.QueuedVersion, 10), display[*c.QueuedVersion]
+		}
+		if c.DeployedAt != nil {
+			cell.Ago = ago(v.Now, *c.DeployedAt)
+		}
+		if len(c.Locks) > 0 {
+			cell.Locks = make([]lockMarker, len(c.Locks))
+			for j, l := range c.Locks {
+				cell.Locks[j] = markers.get(l)
+			}
+		}
+		row.Cells[i] = cell
+	}
+	return row
+}
+
+// markerCache builds each lock's marker once: an environment lock appears
+// in every row.
+type markerCache map[*railyard.Lock]lockMarker
+
+func newMarkerCache() *markerCache {
+	m := markerCache{}
+	return &m
+}
+
+func (m *markerCache) get(l *railyard.Lock) lockMarker {
+	if mk, ok := (*m)[l]; ok {
+		return mk
+	}
+	mk := lockMarker{Class: lockKindClass(l.Kind), Label: shortLockLabel(l.Kind), Tip: lockTip(l)}
+	mk.HTML = markerHTML(mk.Class, mk.Label, mk.Tip)
+	(*m)[l] = mk
+	return mk
+}
+
+// shortLockLabel is the text beside a lock icon in a cell.
+func shortLockLabel(k railyard.LockKind) string {
+	switch k {
+	case railyard.LockEnvironment:
+		return "env lock"
+	case railyard.LockApplication:
+		return "app lock"
+	case railyard.LockTeam:
+		return "team lock"
+	}
+	return string(k)
+}
+
+// lockTip says everything about a lock in one line.
+func lockTip(l *railyard.Lock) string {
+	var b strings.Builder
+	b.WriteString(lockKindLabel(l.Kind))
+	b.WriteString(` "` + l.ID + `"`)
+	if l.Kind == railyard.LockTeam {
+		b.WriteString(" on team " + l.Team)
+	}
+	b.WriteString(" by " + l.CreatedBy.Name + ": " + firstLine(l.Message))
+	if l.ExpiresAt != nil {
+		b.WriteString(" (until " + utcLabel(*l.ExpiresAt) + ")")
+	}
+	return b.String()
+}
+
+// teamsOf lists the teams of the applications, sorted.
+func teamsOf(ov *railyard.Overview) []string {
+	var teams []string
+	for _, a := range ov.Applications {
+		if a.Team != "" {
+			teams = append(teams, a.Team)
+		}
+	}
+	slices.Sort(teams)
+	return slices.Compact(teams)
+}
+
+// groupHeaders joins consecutive environments of the same group; nil if
+// no environment is in a group.
+func groupHeaders(envs []*railyard.Environment) []groupHeader {
+	var hs []groupHeader
+	grouped := false
+	for _, e := range envs {
+		g := e.Config.EnvironmentGroup
+		grouped = grouped || g != ""
+		if n := len(hs); n > 0 && hs[n-1].Name == g {
+			hs[n-1].Span++
+			continue
+		}
+		hs = append(hs, groupHeader{Name: g, Span: 1})
+	}
+	if !grouped {
+		return nil
+	}
+	return hs
+}
+
+// upstreamLabel says where an environment's versions come from.
+func upstreamLabel(e *railyard.Environment) string {
+	switch {
+	case e.IsLatest():
+		return "every new release"
+	case e.UpstreamEnvironment() != "":
+		return "from " + e.UpstreamEnvironment()
+	}
+	return "manual only"
+}
+
+// countLocks counts the unexpired locks of env.
+func countLocks(locks []*railyard.Lock, env string, now time.Time) int {
+	n := 0
+	for _, l := range locks {
+		if l.Environment == env && !l.Expired(now) {
+			n++
+		}
+	}
+	return n
+}
