@@ -45,6 +45,8 @@ func startTestServer(t *testing.T, bin string) *railyardProcess {
 		if err := srv.stop(time.Minute); err != nil {
 			t.Errorf("stop railyard: %v", err)
 		}
+		// Before t.TempDir's removal, which a detached git gc would race.
+		waitGitQuiet(srv.DataDir, time.Minute)
 		log.Close()
 		if t.Failed() {
 			data, _ := os.ReadFile(log.Name())

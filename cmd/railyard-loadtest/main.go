@@ -180,8 +180,10 @@ func parseArgs(args []string, stderr io.Writer) (*cliOptions, error) {
 		if !ok {
 			return nil, fmt.Errorf("--scenario %q is not known: use a, b or c", c.scenario)
 		}
-		if fs.Changed("server") {
-			return nil, errors.New("--scenario starts its own server: leave out --server")
+		for _, name := range []string{"server", "git-remote", "pid"} {
+			if fs.Changed(name) {
+				return nil, fmt.Errorf("--scenario starts its own server and watches its remote: leave out --%s", name)
+			}
 		}
 		s := defaultCLIOptions()
 		sc.set(&s)

@@ -135,6 +135,7 @@ func TestParseArgsScenarioOverrides(t *testing.T) {
 	for _, args := range [][]string{
 		{"--scenario", "d"},
 		{"--scenario", "a", "--server", "http://x"},
+		{"--scenario", "b", "--git-remote", "/tmp/x"},
 		{"--releases", "1", "-o", "yaml"},
 		{"--releases", "1", "extra"},
 		{"--releases", "1", "--mix", "nope=1"},

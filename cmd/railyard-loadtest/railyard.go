@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"syscall"
 	"time"
@@ -134,4 +136,32 @@ func (p *railyardProcess) stop(timeout time.Duration) error {
 func (p *railyardProcess) kill() {
 	_ = p.cmd.Process.Kill()
 	<-p.exited
+}
+
+// waitGitQuiet waits, at most timeout, until no `git gc` holds a
+// repository of the data directory: Git runs automatic repacks detached,
+// so one started by a push may outlive the server and would write into a
+// directory being removed.
+func waitGitQuiet(dataDir string, timeout time.Duration) {
+	locks := []string{
+		filepath.Join(dataDir, "git", "manifests.git", "gc.pid"),
+		filepath.Join(dataDir, "git", "work.git", "gc.pid"),
+	}
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for _, lock := range locks {
+		for time.Now().Before(deadline) {
+			if _, err := os.Stat(lock); err != nil {
+				break
+			}
+			<-tick.C
+		}
+	}
+}
+
+// removeData removes a scenario's directory once Git has finished with it.
+func removeData(dir, dataDir string) error {
+	waitGitQuiet(dataDir, 2*time.Minute)
+	return os.RemoveAll(dir)
 }

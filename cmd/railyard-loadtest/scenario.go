@@ -137,7 +137,11 @@ func (m *Main) runScenario(ctx context.Context, sc scenario, c *cliOptions) (*Re
 	if c.keepData {
 		fmt.Fprintf(m.Stderr, "scenario %s: data kept in %s\n", sc.name, tmp)
 	} else {
-		defer os.RemoveAll(tmp)
+		defer func() {
+			if err := removeData(tmp, filepath.Join(tmp, "data")); err != nil {
+				fmt.Fprintf(m.Stderr, "scenario %s: remove %s: %v\n", sc.name, tmp, err)
+			}
+		}()
 	}
 	log, err := os.Create(filepath.Join(tmp, "serve.log"))
 	if err != nil {
