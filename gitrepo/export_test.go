@@ -169,8 +169,10 @@ func TestScenarioDay(t *testing.T) {
 // TestRestartExactlyOnce crashes the exporter at each step of a push, and
 // after a plain restart, and checks that a new exporter exports every
 // event exactly once, to the same tree.
-func TestRestartExactlyOnce(t *testing.T) {
-	ref := newTestEnv(t)
+func TestRestartExactlyOnce(t *testing.T) { forEachMode(t, testRestartExactlyOnce) }
+
+func testRestartExactlyOnce(t *testing.T, newEnv func(testing.TB) *testEnv) {
+	ref := newEnv(t)
 	day(ref)
 	ref.sync()
 	wantTree := ref.tree("main")
@@ -178,7 +180,7 @@ func TestRestartExactlyOnce(t *testing.T) {
 
 	for _, step := range []string{stepBuilt, stepPushed, "none"} {
 		t.Run(step, func(t *testing.T) {
-			e := newTestEnv(t)
+			e := newEnv(t)
 			e.x.cfg.BatchSize = 7 // several pushes
 			day(e)
 			crashes := 0
@@ -243,8 +245,13 @@ func pushForeign(t *testing.T, remote, file, content string) {
 	}
 }
 
-func TestForeignCommitIsKept(t *testing.T) {
-	e := newTestEnv(t)
+// TestForeignCommitIsKept moves the branch under the exporter: a rejected
+// push, or in a local repository a failed compare-and-swap, rebuilds the
+// batch on the foreign commit.
+func TestForeignCommitIsKept(t *testing.T) { forEachMode(t, testForeignCommitIsKept) }
+
+func testForeignCommitIsKept(t *testing.T, newEnv func(testing.TB) *testEnv) {
+	e := newEnv(t)
 	e.must(envCmd("development", railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Latest: true}}))
 	e.must(releaseCmd("checkout", 1, "payments", "development"))
 	e.sync()
@@ -375,4 +382,63 @@ func TestBadRemotes(t *testing.T) {
 			t.Errorf("got %v", err)
 		}
 	})
+}
+
+// TestLocalRepositoryMatchesRemote exports the day into a local
+// repository, as serve does by default, and requires the very commits a
+// push to a remote gives, the branch and nothing else published, and
+// no work ref left visible to clients.
+func TestLocalRepositoryMatchesRemote(t *testing.T) {
+	remote, local := newTestEnv(t), newLocalTestEnv(t)
+	for _, e := range []*testEnv{remote, local} {
+		e.x.cfg.BatchSize = 7
+		day(e)
+		e.sync()
+	}
+	if w, g := remote.git("rev-parse", "main"), local.git("rev-parse", "main"); w != g {
+		t.Fatalf("main: local %s, remote %s:\n%s", g, w, lineDiffForTest(remote.tree("main"), local.tree("main")))
+	}
+	if got, want := local.git("for-each-ref", "--format=%(refname)", "refs/heads"), "refs/heads/main\n"; got != want {
+		t.Errorf("branches: got %q, want %q", got, want)
+	}
+	if got := local.git("config", "--get-all", "uploadpack.hideRefs"); got != "refs/railyard\nrefs/remotes\n" {
+		t.Errorf("hidden refs: got %q", got)
+	}
+	st, err := local.x.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Remote != local.remote || st.PendingEvents != 0 || st.Head != strings.TrimSpace(local.git("rev-parse", "main")) {
+		t.Errorf("status: %+v", st)
+	}
+	(&scriptRepo{t: t, g: &gitCmd{dir: local.remote}}).fsck()
+}
+
+// TestRunRepacksInBackground runs the exporter as serve does and checks
+// that after RepackEvery batches a background repack rolls their packs
+// into one, with the history intact.
+func TestRunRepacksInBackground(t *testing.T) {
+	e := newLocalTestEnv(t)
+	e.x.cfg.RepackEvery = 4
+	e.x.cfg.BatchSize = 1 // a pack per event
+	repacked := make(chan error, 1)
+	e.x.afterRepack = func(err error) { repacked <- err }
+	repo := &scriptRepo{t: t, g: &gitCmd{dir: e.remote}}
+	e.must(envCmd("development", railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Latest: true}}))
+	for v := int64(1); v <= 3; v++ {
+		e.must(releaseCmd("checkout", v, "payments", "development"))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { e.x.Run(ctx); close(done) }()
+	if err := <-repacked; err != nil {
+		t.Fatalf("repack: %v", err)
+	}
+	cancel()
+	<-done
+	if got := repo.packs(); len(got) != 1 {
+		t.Errorf("packs after the repack: got %v, want one", got)
+	}
+	assertTrailers(t, e, 4)
+	repo.fsck()
 }

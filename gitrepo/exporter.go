@@ -27,11 +27,14 @@ type EventSource interface {
 
 // Config configures an Exporter.
 type Config struct {
-	// Dir is the exporter's own bare repository (created if missing). It
-	// is a cache of the remote: deleting it is safe.
+	// Dir is the exporter's own bare repository (created if missing).
+	// With a RemoteURL it is a cache of the remote (deleting it is safe);
+	// without one it is the manifest repository itself.
 	Dir string
 	// RemoteURL is any URL the git command line supports: a path,
-	// file://, https:// or ssh://.
+	// file://, https:// or ssh://. Empty means that Dir is the manifest
+	// repository (the embedded default): batches are committed in place
+	// and the branch moves by compare-and-swap, with nothing to push.
 	RemoteURL string
 	// Branch is the branch Railyard writes; default "main".
 	Branch string
@@ -59,6 +62,9 @@ type Config struct {
 	// PollInterval is how often Run looks for events when no commit
 	// signal arrives (a safety net); default 5s.
 	PollInterval time.Duration
+	// RepackEvery is how many batches Run exports between background
+	// repacks of Dir; default 8.
+	RepackEvery int
 	// Now is the clock; default time.Now.
 	Now    railyard.Clock
 	Logger *slog.Logger
@@ -90,6 +96,8 @@ type Exporter struct {
 
 	// failAt lets tests crash the exporter between the steps of a push.
 	failAt func(step string) error
+	// afterRepack, for tests, is called after each background repack.
+	afterRepack func(error)
 }
 
 // Steps of a push at which tests inject failures.
@@ -129,6 +137,9 @@ func NewExporter(src EventSource, cfg Config) *Exporter {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 5 * time.Second
 	}
+	if cfg.RepackEvery <= 0 {
+		cfg.RepackEvery = 8
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -139,9 +150,15 @@ func NewExporter(src EventSource, cfg Config) *Exporter {
 	x.git = &gitCmd{dir: cfg.Dir, env: credentialEnv(cfg)}
 	x.status.Enabled = true
 	x.status.Remote = RedactURL(cfg.RemoteURL)
+	if x.local() {
+		x.status.Remote = cfg.Dir
+	}
 	x.status.Branch = cfg.Branch
 	return x
 }
+
+// local reports whether Dir is the manifest repository itself.
+func (x *Exporter) local() bool { return x.cfg.RemoteURL == "" }
 
 // credentialEnv passes credentials to git through its environment:
 // GIT_CONFIG_* for an https token header, GIT_SSH_COMMAND for a key.
@@ -171,8 +188,8 @@ func shellQuote(s string) string {
 
 // Open creates the exporter's repository if it does not exist.
 func (x *Exporter) Open(ctx context.Context) error {
-	if x.cfg.RemoteURL == "" {
-		return fmt.Errorf("gitrepo: no remote URL configured")
+	if x.cfg.Dir == "" {
+		return fmt.Errorf("gitrepo: no repository directory configured")
 	}
 	if x.cfg.Token != "" && strings.HasPrefix(strings.ToLower(x.cfg.RemoteURL), "http://") {
 		return fmt.Errorf("gitrepo: refusing to send the Git token to %s over unencrypted http: use https", RedactURL(x.cfg.RemoteURL))
@@ -252,7 +269,7 @@ func (x *Exporter) sync(ctx context.Context) error {
 		if err := x.exportBatch(ctx, events); err != nil {
 			if errors.Is(err, errRejected) && rebuilds < maxRebuilds {
 				rebuilds++
-				x.cfg.Logger.Info("git push rejected, rebuilding on the remote's new head", "remote", RedactURL(x.cfg.RemoteURL))
+				x.cfg.Logger.Info("the manifest branch moved under Railyard (someone else pushed), rebuilding on its new head", "repository", x.status.Remote)
 				continue
 			}
 			return err
@@ -260,7 +277,7 @@ func (x *Exporter) sync(ctx context.Context) error {
 	}
 }
 
-// exportBatch writes events as commits on base, pushes them, and moves
+// exportBatch writes events as commits on base, publishes them, and moves
 // the local branch.
 func (x *Exporter) exportBatch(ctx context.Context, events []*railyard.Event) error {
 	tip, err := x.build(ctx, events)
@@ -271,15 +288,17 @@ func (x *Exporter) exportBatch(ctx context.Context, events []*railyard.Event) er
 	if err := x.fail(stepBuilt); err != nil {
 		return err
 	}
-	if err := x.push(ctx, tip); err != nil {
+	if err := x.publish(ctx, tip); err != nil {
 		x.ready = false
 		return err
 	}
 	if err := x.fail(stepPushed); err != nil {
 		return err
 	}
-	if _, err := x.git.run(ctx, "update-ref", "refs/heads/"+x.cfg.Branch, tip); err != nil {
-		return fmt.Errorf("move local branch: %w", err)
+	if !x.local() {
+		if _, err := x.git.run(ctx, "update-ref", "refs/heads/"+x.cfg.Branch, tip); err != nil {
+			return fmt.Errorf("move local branch: %w", err)
+		}
 	}
 	last := events[len(events)-1].ID
 	x.base, x.exported = tip, last
@@ -288,13 +307,40 @@ func (x *Exporter) exportBatch(ctx context.Context, events []*railyard.Event) er
 	x.status.LastExportedEventID, x.status.Head, x.status.LastPushAt = last, tip, &now
 	x.mu.Unlock()
 	x.batches++
-	if x.batches%50 == 0 {
-		// Every batch leaves one pack; keep their number low.
-		if _, err := x.git.run(ctx, "gc", "--auto", "--quiet"); err != nil {
-			x.cfg.Logger.Warn("git gc failed", "error", err)
+	return nil
+}
+
+// zeroOID is the value update-ref expects of a ref that must not exist.
+const zeroOID = "0000000000000000000000000000000000000000"
+
+// publish makes tip the head of the published branch: a push to the
+// remote, or in a local repository a compare-and-swap of the branch from
+// base to tip, which fails with errRejected if anyone moved it.
+func (x *Exporter) publish(ctx context.Context, tip string) error {
+	if !x.local() {
+		return x.push(ctx, tip)
+	}
+	ref := "refs/heads/" + x.cfg.Branch
+	old := x.base
+	if old == "" {
+		old = zeroOID
+	}
+	if _, err := x.git.run(ctx, "update-ref", ref, tip, old); err != nil {
+		if x.resolve(ctx, ref) != x.base {
+			return errRejected
 		}
+		return fmt.Errorf("move branch %s of %s: %w", x.cfg.Branch, x.cfg.Dir, err)
 	}
 	return nil
+}
+
+// resolve returns the commit ref points at, "" if it does not exist.
+func (x *Exporter) resolve(ctx context.Context, ref string) string {
+	out, err := x.git.run(ctx, "rev-parse", "--verify", "--quiet", ref+"^{commit}")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(out)
 }
 
 func (x *Exporter) fail(step string) error {
@@ -364,9 +410,14 @@ func (x *Exporter) push(ctx context.Context, tip string) error {
 // stopped at before.
 func (x *Exporter) resume(ctx context.Context) error {
 	x.idx = newIndex()
-	head, err := x.fetch(ctx)
-	if err != nil {
-		return err
+	var head string
+	if x.local() {
+		head = x.resolve(ctx, "refs/heads/"+x.cfg.Branch)
+	} else {
+		var err error
+		if head, err = x.fetch(ctx); err != nil {
+			return err
+		}
 	}
 	if err := x.checkHistory(ctx, head); err != nil {
 		return err
@@ -434,9 +485,11 @@ func (x *Exporter) fetch(ctx context.Context) (string, error) {
 // Railyard pushed last: someone replaced or rewound it, and exporting on
 // top would mix two histories.
 func (x *Exporter) checkHistory(ctx context.Context, head string) error {
-	local, err := x.git.run(ctx, "rev-parse", "--verify", "--quiet", "refs/heads/"+x.cfg.Branch)
-	local = strings.TrimSpace(local)
-	if err != nil || local == "" {
+	if x.local() {
+		return nil // the branch is the published one
+	}
+	local := x.resolve(ctx, "refs/heads/"+x.cfg.Branch)
+	if local == "" {
 		return nil // never pushed from here
 	}
 	if head != "" {
@@ -480,12 +533,16 @@ func (x *Exporter) lastExported(ctx context.Context, head string) (int64, error)
 func (x *Exporter) Run(ctx context.Context) {
 	signal, cancel := x.src.Subscribe()
 	defer cancel()
+	maint := &repacker{x: x}
+	defer maint.wait()
 	backoff := time.Duration(0)
 	for {
+		before := x.batches
 		err := x.Sync(ctx)
 		if ctx.Err() != nil {
 			return
 		}
+		maint.batchesDone(ctx, x.batches-before)
 		wait := x.cfg.PollInterval
 		switch {
 		case err != nil:

@@ -23,17 +23,37 @@ var (
 )
 
 // testEnv is an engine over real SQLite, a remote bare repository and an
-// exporter between them, with a clock the test moves.
+// exporter between them, with a clock the test moves. In a local testEnv
+// the exporter's repository is the published one, and remote names it.
 type testEnv struct {
 	t      testing.TB
 	eng    *railyard.Engine
 	now    time.Time
 	dir    string
 	remote string
+	local  bool
 	x      *Exporter
 }
 
+// newLocalTestEnv is newTestEnv whose exporter commits in place, as serve
+// does without --git-remote.
+func newLocalTestEnv(t testing.TB) *testEnv {
+	t.Helper()
+	return newTestEnvMode(t, true)
+}
+
 func newTestEnv(t testing.TB) *testEnv {
+	t.Helper()
+	return newTestEnvMode(t, false)
+}
+
+// forEachMode runs test with a remote testEnv and with a local one.
+func forEachMode(t *testing.T, test func(t *testing.T, newEnv func(testing.TB) *testEnv)) {
+	t.Run("remote", func(t *testing.T) { test(t, newTestEnv) })
+	t.Run("local", func(t *testing.T) { test(t, newLocalTestEnv) })
+}
+
+func newTestEnvMode(t testing.TB, local bool) *testEnv {
 	t.Helper()
 	dir := t.TempDir()
 	db := sqlite.NewDB(filepath.Join(dir, "railyard.db"))
@@ -41,10 +61,12 @@ func newTestEnv(t testing.TB) *testEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	e := &testEnv{t: t, dir: dir, now: t0, remote: filepath.Join(dir, "remote.git")}
+	e := &testEnv{t: t, dir: dir, now: t0, remote: filepath.Join(dir, "remote.git"), local: local}
 	e.eng = railyard.NewEngine(db)
 	e.eng.Now = func() time.Time { return e.now }
-	if err := InitBare(context.Background(), e.remote, "main"); err != nil {
+	if local {
+		e.remote = filepath.Join(dir, "work.git")
+	} else if err := InitBare(context.Background(), e.remote, "main"); err != nil {
 		t.Fatal(err)
 	}
 	e.x = e.newExporter()
@@ -55,9 +77,13 @@ func newTestEnv(t testing.TB) *testEnv {
 // after a restart.
 func (e *testEnv) newExporter() *Exporter {
 	e.t.Helper()
+	remote := e.remote
+	if e.local {
+		remote = ""
+	}
 	x := NewExporter(e.eng, Config{
 		Dir:       filepath.Join(e.dir, "work.git"),
-		RemoteURL: e.remote,
+		RemoteURL: remote,
 		ArgoCD:    argocd.Options{RepoURL: "https://git.example.com/manifests.git", TargetRevision: "main"},
 		Now:       func() time.Time { return e.now },
 	})

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"compress/zlib"
-	"context"
 	"crypto/sha1"
 	"encoding/binary"
 	"encoding/hex"
@@ -14,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 )
 
 // Object types in a pack.
@@ -201,27 +199,6 @@ func (p *packFile) install() error {
 		return fmt.Errorf("install pack index: %w", err)
 	}
 	return syncDir(p.dir)
-}
-
-// unpack completes the pack and has `git unpack-objects` store its
-// objects as loose objects, as fast-import does with a small pack; then
-// it removes the pack.
-func (p *packFile) unpack(ctx context.Context, g *gitCmd) error {
-	defer p.discard()
-	if _, err := p.complete(); err != nil {
-		return err
-	}
-	if _, err := p.f.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("unpack objects: %w", err)
-	}
-	cmd := g.command(ctx, "unpack-objects", "-q")
-	cmd.Stdin = p.f
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("git unpack-objects: %v: %s", err, strings.TrimSpace(stderr.String()))
-	}
-	return nil
 }
 
 // complete writes the object count and the trailing checksum of the

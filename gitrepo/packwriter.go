@@ -117,8 +117,6 @@ type packWriter struct {
 	// known holds blobs of the repository that putRef was given and that
 	// were checked to exist.
 	known map[[20]byte]bool
-	// unpackLimit is defaultUnpackLimit; tests set 0 to get a pack always.
-	unpackLimit int
 
 	h      hash.Hash
 	buf    []byte // scratch: a tree or commit being serialized
@@ -152,7 +150,7 @@ func openPackWriter(ctx context.Context, g *gitCmd, ref, base string) (treeWrite
 		return nil, err
 	}
 	w := &packWriter{ctx: ctx, git: g, ref: ref, cat: cat, h: sha1.New(),
-		versions: map[string]*treeVersion{}, known: map[[20]byte]bool{}, unpackLimit: defaultUnpackLimit}
+		versions: map[string]*treeVersion{}, known: map[[20]byte]bool{}}
 	if err := w.loadBase(base); err != nil {
 		cat.close()
 		return nil, err
@@ -470,15 +468,8 @@ func (w *packWriter) storeTree(path string, sha [20]byte, raw []byte) error {
 	return nil
 }
 
-// defaultUnpackLimit is fast-import's default fastimport.unpackLimit: a
-// batch of fewer objects is stored as loose objects, not as a pack. A
-// pack per small batch (an event at a time, when traffic is low) would
-// soon make `git gc --auto` repack the whole repository every 50
-// batches, where loose objects only cost an incremental repack now and
-// then.
-const defaultUnpackLimit = 100
-
-// finish installs the pack (or its objects, for a small batch) and moves
+// finish installs the pack (every batch is one pack, however small: the
+// exporter's background repack keeps their number low) and moves
 // ref to the last commit. A batch without commits writes nothing and
 // leaves ref at base, as fast-import's reset does.
 func (w *packWriter) finish() error {
@@ -494,10 +485,6 @@ func (w *packWriter) finish() error {
 	switch {
 	case w.commits == 0:
 		w.pack.discard()
-	case len(w.pack.objs) < w.unpackLimit:
-		if err := w.pack.unpack(w.ctx, w.git); err != nil {
-			return err
-		}
 	default:
 		if err := w.pack.install(); err != nil {
 			return err

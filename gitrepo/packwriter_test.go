@@ -129,36 +129,22 @@ func (r *scriptRepo) packs() []string {
 	return packs
 }
 
-// openPackWriterPacked is openPackWriter that writes a pack even for a
-// small batch, so that tests check packs whatever their size.
-func openPackWriterPacked(ctx context.Context, g *gitCmd, ref, base string) (treeWriter, error) {
-	w, err := openPackWriter(ctx, g, ref, base)
-	if err == nil {
-		w.(*packWriter).unpackLimit = 0
-	}
-	return w, err
-}
-
 // sameAsFastImport writes every batch through fast-import into one
-// repository and through the pack writer into two others (one always
-// writing packs, one unpacking small batches as fast-import does), and
-// requires the same tip after each: the commit ids cover every tree and
-// commit byte. It returns the repository of packs.
+// repository and through the pack writer into another, and requires the
+// same tip after each: the commit ids cover every tree and commit byte.
+// It returns the pack writer's repository.
 func sameAsFastImport(t *testing.T, batches ...string) *scriptRepo {
 	t.Helper()
 	want := newScriptRepo(t, openFastImportWriter)
-	packed, loose := newScriptRepo(t, openPackWriterPacked), newScriptRepo(t, openPackWriter)
+	packed := newScriptRepo(t, openPackWriter)
 	for i, script := range batches {
 		w := want.batch(script)
-		for _, got := range []*scriptRepo{packed, loose} {
-			if g := got.batch(script); g != w {
-				t.Fatalf("batch %d: pack writer's tip %s, fast-import's %s:\n%s", i+1, g, w,
-					lineDiffForTest(dumpTree(t, want.g.dir, w, ""), dumpTree(t, got.g.dir, g, "")))
-			}
+		if g := packed.batch(script); g != w {
+			t.Fatalf("batch %d: pack writer's tip %s, fast-import's %s:\n%s", i+1, g, w,
+				lineDiffForTest(dumpTree(t, want.g.dir, w, ""), dumpTree(t, packed.g.dir, g, "")))
 		}
 	}
 	packed.fsck()
-	loose.fsck()
 	if len(packed.packs()) != len(batches) {
 		t.Errorf("packs: got %d, want one per batch (%d)", len(packed.packs()), len(batches))
 	}
@@ -289,72 +275,61 @@ func TestPackWriterRepositoryIsUsable(t *testing.T) {
 // a failed one and an empty one store no object and leave the ref alone
 // (or at the base, for an empty batch, as fast-import does).
 func TestPackWriterWritesNothingItDoesNotFinish(t *testing.T) {
-	for _, open := range []openWriterFunc{openPackWriterPacked, openPackWriter} {
-		r := newScriptRepo(t, open)
-		tip := r.batch("commit 1\nput a b\nend")
-		objects := r.run("count-objects", "-v")
-		ctx := context.Background()
-		start := func() treeWriter {
-			w, err := open(ctx, r.g, "refs/heads/main", tip)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return w
-		}
-
-		w := start()
-		r.apply(w, "commit 2\nput a c\nend")
-		w.abort()
-
-		w = start()
-		r.apply(w, "commit 3\nput a d\nend\ncommit 4")
-		w.putRef("x", modeFile, "0123456789012345678901234567890123456789")
-		if err := w.failed(); err == nil || !strings.Contains(err.Error(), "blob 0123456789012345678901234567890123456789 not found") {
-			t.Errorf("putRef of a missing blob: got error %v", err)
-		}
-		r.apply(w, "put b c\nend") // no-ops after the error
-		if err := w.finish(); err == nil {
-			t.Error("finish after an error: got no error")
-		}
-
-		w = start()
-		if err := w.finish(); err != nil {
+	open := openPackWriter
+	r := newScriptRepo(t, open)
+	tip := r.batch("commit 1\nput a b\nend")
+	objects := r.run("count-objects", "-v")
+	ctx := context.Background()
+	start := func() treeWriter {
+		w, err := open(ctx, r.g, "refs/heads/main", tip)
+		if err != nil {
 			t.Fatal(err)
 		}
+		return w
+	}
 
-		if got := r.run("count-objects", "-v"); got != objects {
-			t.Errorf("objects: got\n%swant only\n%s", got, objects)
-		}
-		if tmp, _ := filepath.Glob(filepath.Join(r.g.dir, "objects", "pack", "tmp_*")); len(tmp) > 0 {
-			t.Errorf("temporary files left: %v", tmp)
-		}
-		if got := strings.TrimSpace(r.run("rev-parse", "main")); got != tip {
-			t.Errorf("main: got %s, want %s", got, tip)
-		}
+	w := start()
+	r.apply(w, "commit 2\nput a c\nend")
+	w.abort()
+
+	w = start()
+	r.apply(w, "commit 3\nput a d\nend\ncommit 4")
+	w.putRef("x", modeFile, "0123456789012345678901234567890123456789")
+	if err := w.failed(); err == nil || !strings.Contains(err.Error(), "blob 0123456789012345678901234567890123456789 not found") {
+		t.Errorf("putRef of a missing blob: got error %v", err)
+	}
+	r.apply(w, "put b c\nend") // no-ops after the error
+	if err := w.finish(); err == nil {
+		t.Error("finish after an error: got no error")
+	}
+
+	w = start()
+	if err := w.finish(); err != nil {
+		t.Fatal(err)
+	}
+
+	if got := r.run("count-objects", "-v"); got != objects {
+		t.Errorf("objects: got\n%swant only\n%s", got, objects)
+	}
+	if tmp, _ := filepath.Glob(filepath.Join(r.g.dir, "objects", "pack", "tmp_*")); len(tmp) > 0 {
+		t.Errorf("temporary files left: %v", tmp)
+	}
+	if got := strings.TrimSpace(r.run("rev-parse", "main")); got != tip {
+		t.Errorf("main: got %s, want %s", got, tip)
 	}
 }
 
-// TestPackWriterUnpacksSmallBatches checks that a batch of fewer objects
-// than fast-import's unpack limit is stored as loose objects, and a bigger
-// one as a pack.
-func TestPackWriterUnpacksSmallBatches(t *testing.T) {
+// TestPackWriterWritesOnePackPerBatch checks that every batch with
+// commits, however small, installs exactly one pack and no loose object.
+func TestPackWriterWritesOnePackPerBatch(t *testing.T) {
 	r := newScriptRepo(t, openPackWriter)
 	r.batch("commit small\nput a b\nend")
-	if got := r.packs(); len(got) != 0 {
-		t.Errorf("small batch: got packs %v, want none", got)
+	r.batch("commit two\nput a c\nend\ncommit three\nput d e\nend")
+	if got := r.packs(); len(got) != 2 {
+		t.Errorf("got packs %v, want two", got)
 	}
-	if out := r.run("count-objects"); !strings.HasPrefix(out, "3 objects") {
-		t.Errorf("small batch: got %q, want 3 loose objects", out)
-	}
-	var big strings.Builder
-	big.WriteString("commit big\n")
-	for i := 0; i < defaultUnpackLimit; i++ {
-		fmt.Fprintf(&big, "put d/f%d %d\n", i, i)
-	}
-	big.WriteString("end\n")
-	r.batch(big.String())
-	if got := r.packs(); len(got) != 1 {
-		t.Errorf("big batch: got packs %v, want one", got)
+	if out := r.run("count-objects"); !strings.HasPrefix(out, "0 objects") {
+		t.Errorf("got %q, want no loose objects", out)
 	}
 	r.fsck()
 }

@@ -61,22 +61,23 @@ func (o *gitOptions) validate() error {
 	return nil
 }
 
-// newExporter sets up the exporter's repositories in the data directory:
-// its own bare repository git/work.git and, without --git-remote, the
-// default remote git/manifests.git.
+// newExporter sets up the exporter's repository in the data directory.
+// Without --git-remote it is the manifest repository git/manifests.git
+// itself, which the exporter commits to in place; with one it is
+// git/work.git, a cache from which batches are pushed.
 func newExporter(ctx context.Context, engine *railyard.Engine, dataDir string, o *gitOptions, ln net.Listener, logger *slog.Logger) (*gitrepo.Exporter, error) {
 	gitDir := filepath.Join(dataDir, "git")
-	remote := o.remote
+	dir, remote := filepath.Join(gitDir, "work.git"), o.remote
 	if remote == "" {
-		remote = filepath.Join(gitDir, "manifests.git")
-		if _, err := os.Stat(remote); os.IsNotExist(err) {
-			if err := gitrepo.InitBare(ctx, remote, o.branch); err != nil {
-				return nil, err
-			}
+		dir = filepath.Join(gitDir, "manifests.git")
+		// Earlier versions pushed to manifests.git from a cache in
+		// work.git, which nothing uses any more.
+		if err := os.RemoveAll(filepath.Join(gitDir, "work.git")); err != nil {
+			return nil, err
 		}
 	}
 	x := gitrepo.NewExporter(engine, gitrepo.Config{
-		Dir:            filepath.Join(gitDir, "work.git"),
+		Dir:            dir,
 		RemoteURL:      remote,
 		Branch:         o.branch,
 		Token:          o.token,
@@ -84,7 +85,7 @@ func newExporter(ctx context.Context, engine *railyard.Engine, dataDir string, o
 		SSHKeyFile:     o.sshKey,
 		KnownHostsFile: o.knownHosts,
 		CAFile:         o.caFile,
-		ArgoCD:         argocd.Options{RepoURL: argoCDRepoURL(o.argoCDRepoURL, remote, ln), TargetRevision: o.branch},
+		ArgoCD:         argocd.Options{RepoURL: argoCDRepoURL(o.argoCDRepoURL, o.remote, ln), TargetRevision: o.branch},
 		BatchSize:      o.batchSize,
 		Logger:         logger.With("component", "git-export"),
 	})
