@@ -46,6 +46,7 @@ type serveOptions struct {
 	intervalFlag string
 	trainCatchUp time.Duration
 	git          gitOptions
+	debug        debugOptions
 }
 
 func (m *Main) newServeCommand() *cobra.Command {
@@ -66,6 +67,9 @@ SIGTERM.`,
 			}
 			if !cmd.Flags().Changed("listen") {
 				o.listen = firstNonEmpty(m.Getenv("RAILYARD_LISTEN"), o.listen)
+			}
+			if !cmd.Flags().Changed("debug-listen") {
+				o.debug.listen = firstNonEmpty(m.Getenv("RAILYARD_DEBUG_LISTEN"), o.debug.listen)
 			}
 			o.intervalFlag = "--reconcile-interval"
 			if cmd.Flags().Changed("lock-expiry-interval") {
@@ -91,6 +95,7 @@ SIGTERM.`,
 	fs.DurationVar(&o.trainCatchUp, "train-catch-up", defaultTrainCatchUp,
 		"at start, run the scheduled release trains that fired this long before (while the server was down), once each; 0: only trains that fire from now on")
 	o.git.addFlags(cmd)
+	o.debug.addFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("log-format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("log-level", cobra.FixedCompletions([]string{"debug", "info", "warn", "error"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.MarkFlagDirname("data-dir")
@@ -110,6 +115,9 @@ func (o *serveOptions) validate() error {
 		return usageErrorf("%s must be positive, got %s", o.intervalFlag, o.reconcileInterval)
 	case o.trainCatchUp < 0:
 		return usageErrorf("--train-catch-up must not be negative, got %s", o.trainCatchUp)
+	}
+	if err := o.debug.validate(o.listen); err != nil {
+		return err
 	}
 	return o.git.validate()
 }
@@ -141,6 +149,14 @@ func (m *Main) serve(ctx context.Context, o *serveOptions) error {
 	if err != nil {
 		return err
 	}
+	// Profiling starts first: the CPU profile covers the whole run, and a
+	// wrong profiling flag fails before the data directory is touched.
+	dbg, err := startDebugging(&o.debug, logger)
+	if err != nil {
+		return err
+	}
+	closeDebug := onceCloser(dbg.Close)
+	m.closers = append(m.closers, closeDebug)
 	db, err := openStore(o.dataDir)
 	if err != nil {
 		return err
@@ -193,6 +209,9 @@ func (m *Main) serve(ctx context.Context, o *serveOptions) error {
 	}
 	stopLoop()
 	wg.Wait()
+	if derr := closeDebug(); derr != nil && err == nil {
+		err = derr
+	}
 	if cerr := m.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("close store: %w", cerr)
 	}
