@@ -378,8 +378,23 @@ func TestBadRemotes(t *testing.T) {
 		}
 		other.must(envCmd("qa", railyard.EnvironmentConfig{}))
 		err := other.x.Sync(context.Background())
-		if err == nil || !strings.HasPrefix(err.Error(), "the manifest repository holds event 2 but the database's newest event is 1") {
+		if err == nil || !strings.HasPrefix(err.Error(), "the manifest repository holds event 2 but the database's newest event is 1: "+
+			"the database is not the one that wrote the repository (restored from an older backup?)") {
 			t.Errorf("got %v", err)
+		}
+		// New changes bring the database up to the repository's event
+		// id: its events 1 and 2 are not the repository's, and exporting
+		// after them would lose them.
+		other.now = t0.Add(time.Hour)
+		other.must(envCmd("qa2", railyard.EnvironmentConfig{}))
+		err = other.x.Sync(context.Background())
+		want := "the manifest repository's event 2 happened at 2026-11-02T09:00:00Z, the database's event 2 at 2026-11-02T10:00:00Z: " +
+			"the database is not the one that wrote the repository"
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("got %v, want %s…", err, want)
+		}
+		if got := e.git("rev-list", "--count", "main"); got != "2\n" {
+			t.Errorf("the repository was written to: %s commits", got)
 		}
 	})
 }

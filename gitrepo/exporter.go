@@ -422,18 +422,12 @@ func (x *Exporter) resume(ctx context.Context) error {
 	if err := x.checkHistory(ctx, head); err != nil {
 		return err
 	}
-	last, err := x.lastExported(ctx, head)
+	last, at, err := x.lastExported(ctx, head)
 	if err != nil {
 		return err
 	}
-	newest, err := x.src.LastEventID(ctx)
-	if err != nil {
+	if err := x.checkSameDatabase(ctx, last, at); err != nil {
 		return err
-	}
-	if last > newest {
-		return fmt.Errorf("the manifest repository holds event %d but the database's newest event is %d: "+
-			"this database is older than the repository. Point Railyard at the database that wrote it, or at a branch whose history "+
-			"has no %s trailers (for example a new branch started from an empty commit)", last, newest, EventTrailer)
 	}
 	x.base, x.exported, x.ready = head, last, true
 	x.mu.Lock()
@@ -503,28 +497,66 @@ func (x *Exporter) checkHistory(ctx context.Context, head string) error {
 }
 
 // lastExported returns the event id in the trailer of the newest commit
-// of head that has one (0 if none does).
-func (x *Exporter) lastExported(ctx context.Context, head string) (int64, error) {
+// of head that has one (0 if none does), and the commit's author time,
+// which is the event's time.
+func (x *Exporter) lastExported(ctx context.Context, head string) (int64, int64, error) {
 	if head == "" {
-		return 0, nil
+		return 0, 0, nil
 	}
-	out, err := x.git.run(ctx, "log", "-1", "--format=%(trailers:key="+EventTrailer+",valueonly,separator=%x2C)",
+	out, err := x.git.run(ctx, "log", "-1", "--format=%at %(trailers:key="+EventTrailer+",valueonly,separator=%x2C)",
 		"--grep=^"+EventTrailer+": [0-9]", head)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	out = strings.TrimSpace(out)
-	if out == "" {
-		return 0, nil
+	date, trailer, _ := strings.Cut(strings.TrimSpace(out), " ")
+	if date == "" {
+		return 0, 0, nil
 	}
-	if i := strings.LastIndexByte(out, ','); i >= 0 {
-		out = out[i+1:]
+	if i := strings.LastIndexByte(trailer, ','); i >= 0 {
+		trailer = trailer[i+1:]
 	}
-	id, err := strconv.ParseInt(strings.TrimSpace(out), 10, 64)
+	id, err := strconv.ParseInt(strings.TrimSpace(trailer), 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("commit trailer %s: %q is not an event id", EventTrailer, out)
+		return 0, 0, fmt.Errorf("commit trailer %s: %q is not an event id", EventTrailer, trailer)
 	}
-	return id, nil
+	at, err := strconv.ParseInt(date, 10, 64)
+	if err != nil {
+		return 0, 0, fmt.Errorf("commit of event %d: author time %q", id, date)
+	}
+	return id, at, nil
+}
+
+// checkSameDatabase refuses to resume after event last, exported at
+// Unix time at, unless the database has that very event: a database
+// restored from an older backup has fewer events than the repository,
+// or, once new changes have caught up, different events under the same
+// ids, which export would skip.
+func (x *Exporter) checkSameDatabase(ctx context.Context, last, at int64) error {
+	if last == 0 {
+		return nil
+	}
+	const advice = "the database is not the one that wrote the repository (restored from an older backup?). " +
+		"Point Railyard at the database that wrote it, or at a branch whose history has no " + EventTrailer +
+		" trailers (for example a new branch started from an empty commit)"
+	newest, err := x.src.LastEventID(ctx)
+	if err != nil {
+		return err
+	}
+	if last > newest {
+		return fmt.Errorf("the manifest repository holds event %d but the database's newest event is %d: %s", last, newest, advice)
+	}
+	events, err := x.src.FindEvents(ctx, railyard.EventFilter{AfterID: last - 1, Ascending: true, Limit: 1})
+	if err != nil {
+		return err
+	}
+	if len(events) == 0 || events[0].ID != last {
+		return fmt.Errorf("the manifest repository holds event %d, which the database does not have: %s", last, advice)
+	}
+	if got := events[0].Time.Unix(); got != at {
+		return fmt.Errorf("the manifest repository's event %d happened at %s, the database's event %d at %s: %s",
+			last, time.Unix(at, 0).UTC().Format(time.RFC3339), last, events[0].Time.UTC().Format(time.RFC3339), advice)
+	}
+	return nil
 }
 
 // Run exports until ctx ends: after every commit signal, on a poll
