@@ -1,12 +1,12 @@
 package railyard
 
 import (
-	"bytes"
 	"fmt"
 	"maps"
 	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -92,6 +92,9 @@ func (r *Release) Validate(maxManifestBytes int) error {
 	if len(r.Manifests) == 0 {
 		return Errorf(EINVALID, "manifests: give a manifest for at least one environment").WithField("manifests")
 	}
+	// Environments often share one manifest: parse each distinct one once.
+	// The first environment (in sorted order) with a bad manifest is named.
+	var validated []string
 	for _, env := range slices.Sorted(maps.Keys(r.Manifests)) {
 		field := "manifests[" + env + "]"
 		if err := ValidateEnvironmentName(env); err != nil {
@@ -107,17 +110,31 @@ func (r *Release) Validate(maxManifestBytes int) error {
 			}
 			continue
 		}
+		if slices.Contains(validated, m) {
+			continue
+		}
 		if err := ValidateManifestYAML(m); err != nil {
 			return Errorf(EINVALID, "%s is not valid YAML: %v", field, err).WithField(field)
 		}
+		validated = append(validated, m)
 	}
 	return nil
 }
 
 // ValidateManifestYAML checks that every document of a multi-document YAML
-// stream parses.
+// stream parses. A fast path accepts the common shapes of Kubernetes
+// manifests without parsing them fully (see manifestyaml.go); anything
+// else, and every error, comes from yaml.v3.
 func ValidateManifestYAML(manifest string) error {
-	dec := yaml.NewDecoder(bytes.NewReader([]byte(manifest)))
+	if wellFormedManifestYAML(manifest) {
+		return nil
+	}
+	return decodeManifestYAML(manifest)
+}
+
+// decodeManifestYAML decodes every document of manifest with yaml.v3.
+func decodeManifestYAML(manifest string) error {
+	dec := yaml.NewDecoder(strings.NewReader(manifest))
 	for {
 		var n yaml.Node
 		err := dec.Decode(&n)
