@@ -3,6 +3,7 @@ package railyard
 import (
 	"context"
 	"fmt"
+	"strings"
 )
 
 // Kind implements Command.
@@ -35,11 +36,9 @@ func (d *Deploy) apply(ctx context.Context, c *commandContext) (*Result, error) 
 	label := releaseLabel(m.rel)
 	switch {
 	case m.res.Outcome == OutcomeQueued:
-		c.describe("Queue %s %s in %s (blocked by %s)", d.Application, label, d.Environment, blockerNames(m.blockers))
-	case m.res.Outcome == OutcomeDeployed && m.deployed && len(m.blockers) > 0:
-		c.describe("Deploy %s %s to %s, overriding %s", d.Application, label, d.Environment, blockerNames(m.blockers))
+		c.describeQueued(fmt.Sprintf("Queue %s %s in %s", d.Application, label, d.Environment), m.blockers)
 	case m.res.Outcome == OutcomeDeployed && m.deployed:
-		c.describe("Deploy %s %s to %s", d.Application, label, d.Environment)
+		c.describeOverride(fmt.Sprintf("Deploy %s %s to %s", d.Application, label, d.Environment), m.blockers)
 	}
 	return m.res, nil
 }
@@ -393,30 +392,81 @@ func releaseLabel(r *Release) string {
 
 // blockerNames lists blockers briefly: `lock "freeze"`, `team lock "x"`.
 func blockerNames(blockers []Blocker) string {
-	s := ""
+	names := make([]string, len(blockers))
 	for i, b := range blockers {
-		if i > 0 {
-			s += ", "
-		}
-		if b.Window != nil {
-			if b.Window.Kind == DeployWindowAllow {
-				s += "outside "
-			}
-			s += fmt.Sprintf("%s window %q", b.Window.Kind, b.Window.Schedule)
-			continue
-		}
-		if b.Lock != nil {
-			switch b.Kind {
-			case LockEnvironment:
-				s += fmt.Sprintf("environment lock %q", b.Lock.ID)
-			case LockApplication:
-				s += fmt.Sprintf("application lock %q", b.Lock.ID)
-			case LockTeam:
-				s += fmt.Sprintf("team lock %q", b.Lock.ID)
-			}
-			continue
-		}
-		s += b.Description
+		names[i] = blockerName(b)
 	}
-	return s
+	return strings.Join(names, ", ")
+}
+
+// blockerName names one blocker briefly: `environment lock "freeze"`,
+// `deny window "0 9 * * *"`.
+func blockerName(b Blocker) string {
+	if b.Window != nil {
+		s := fmt.Sprintf("%s window %q", b.Window.Kind, b.Window.Schedule)
+		if b.Window.Kind == DeployWindowAllow {
+			s = "outside " + s
+		}
+		return s
+	}
+	if b.Lock != nil {
+		switch b.Kind {
+		case LockEnvironment:
+			return fmt.Sprintf("environment lock %q", b.Lock.ID)
+		case LockApplication:
+			return fmt.Sprintf("application lock %q", b.Lock.ID)
+		case LockTeam:
+			return fmt.Sprintf("team lock %q", b.Lock.ID)
+		}
+	}
+	return b.Description
+}
+
+// countBlockers says how many locks and windows block: "3 locks", "2
+// locks and 1 deploy window".
+func countBlockers(blockers []Blocker) string {
+	locks, windows := 0, 0
+	for _, b := range blockers {
+		if b.Kind == BlockerWindow {
+			windows++
+		} else {
+			locks++
+		}
+	}
+	switch {
+	case windows == 0:
+		return countOf(locks, "lock")
+	case locks == 0:
+		return countOf(windows, "deploy window")
+	}
+	return countOf(locks, "lock") + " and " + countOf(windows, "deploy window")
+}
+
+// blockerDetails is one line per blocker, each starting with what: "Blocked
+// by environment lock "freeze"".
+func blockerDetails(what string, blockers []Blocker) []string {
+	lines := make([]string, len(blockers))
+	for i, b := range blockers {
+		lines[i] = what + " " + blockerName(b)
+	}
+	return lines
+}
+
+// describeOverride says what a person's deploy or rollback did: head says
+// the deploy ("Deploy checkout 2 to production"), and the blockers it
+// overrode are named, or counted when naming them does not fit.
+func (c *commandContext) describeOverride(head string, overridden []Blocker) {
+	if len(overridden) == 0 {
+		c.describe("%s", head)
+		return
+	}
+	c.describeScaled(head+", overriding "+blockerNames(overridden), head+", overriding "+countBlockers(overridden),
+		blockerDetails("Override", overridden))
+}
+
+// describeQueued says what a person's deploy or rollback that waits does:
+// "Queue checkout 2 in production (blocked by environment lock "freeze")".
+func (c *commandContext) describeQueued(head string, blockers []Blocker) {
+	c.describeScaled(head+" (blocked by "+blockerNames(blockers)+")", head+" (blocked by "+countBlockers(blockers)+")",
+		blockerDetails("Blocked by", blockers))
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // Kind implements Command.
@@ -115,7 +116,8 @@ func (l *CreateLock) apply(ctx context.Context, c *commandContext) (*Result, err
 		c.change(Change{Op: ChangeLockPut, Environment: env, Application: l.Application, Lock: lock})
 		created = append(created, lock)
 	}
-	c.describe("Lock %s (%s): %s", describeLockTarget(l.LockKind, l.Environment, l.Group, l.Application, l.Team), l.ID, firstLine(l.Message))
+	d := describeLock(describeLockTarget(l.LockKind, l.Environment, l.Group, l.Application, l.Team), l.ID, l.Message)
+	c.description = d.String()
 	return &Result{Outcome: OutcomeCreated, Locks: created}, nil
 }
 
@@ -172,10 +174,28 @@ func describeLockTarget(kind LockKind, env, group, app, team string) string {
 	return env
 }
 
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return truncateForMessage(line)
+// describeLock says what creating a lock did: "Lock production
+// (freeze): Black Friday". The summary quotes the message's first line
+// as far as it fits; when it cannot quote all of the message, the
+// message's lines are the details.
+func describeLock(target, id, message string) Description {
+	head := fmt.Sprintf("Lock %s (%s)", target, id)
+	quote := excerpt(message, maxMessageExcerpt)
+	summary := head + ": " + quote
+	if room := MaxSummaryLength - utf8.RuneCountInString(head+": "); !fits(summary) && room >= minQuote {
+		quote = cutRunes(quote, room)
+		summary = head + ": " + quote
+	} else if !fits(summary) {
+		quote, summary = "", head
+	}
+	if quote == oneLine(message) {
+		return NewDescription(summary)
+	}
+	return NewDescription(summary, strings.Split(message, "\n")...)
 }
+
+// minQuote is the shortest quote of a lock message worth a summary.
+const minQuote = 12
 
 // Kind implements Command.
 func (*DeleteLock) Kind() string { return KindLockDelete }
@@ -197,7 +217,7 @@ func (l *DeleteLock) apply(ctx context.Context, c *commandContext) (*Result, err
 	if kind == LockGroup {
 		kind = LockEnvironment
 	}
-	var deployed []string
+	var deployed queuedDeploys
 	for _, env := range envs {
 		key := LockKey{Kind: kind, Environment: env, Application: l.Application, Team: l.Team, ID: l.ID}
 		locks, err := c.tx.FindLocks(ctx, LockFilter(key))
@@ -217,18 +237,24 @@ func (l *DeleteLock) apply(ctx context.Context, c *commandContext) (*Result, err
 		if err != nil {
 			return nil, err
 		}
-		for _, s := range d {
-			deployed = append(deployed, s+" to "+env)
+		for _, label := range d {
+			deployed.add(label, env, "")
 		}
 	}
 	if len(c.changes) == 0 {
 		return nil, Errorf(ENOTFOUND, "lock %q not found in any environment of group %s", l.ID, l.Group).WithField("lockId")
 	}
-	desc := fmt.Sprintf("Unlock %s (%s)", describeLockTarget(l.LockKind, l.Environment, l.Group, l.Application, l.Team), l.ID)
-	if len(deployed) > 0 {
-		desc += ", deploy queued " + strings.Join(deployed, ", ")
+	head := fmt.Sprintf("Unlock %s (%s)", describeLockTarget(l.LockKind, l.Environment, l.Group, l.Application, l.Team), l.ID)
+	if len(deployed) == 0 {
+		c.describe("%s", head)
+	} else {
+		// The environment is named by the lock, unless it was a group's.
+		implied := ""
+		if l.LockKind != LockGroup {
+			implied = l.Environment
+		}
+		c.describeScaled(head+", deploy queued "+deployed.names(), head+", deploy "+deployed.count(implied), deployed.details())
 	}
-	c.describe("%s", desc)
 	return &Result{Outcome: OutcomeDeleted}, nil
 }
 

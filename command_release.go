@@ -71,7 +71,8 @@ func (cr *CreateRelease) apply(ctx context.Context, c *commandContext) (*Result,
 	if err := c.cleanupReleases(ctx, rel.Application); err != nil {
 		return nil, err
 	}
-	c.describe("%s", describeRelease(rel, deployed, queued, skipped))
+	c.describeScaled(describeRelease(rel, deployed, queued, skipped), compactRelease(rel, deployed, queued, skipped),
+		releaseDetails(deployed, queued, skipped))
 	out := *rel
 	out.Manifests = nil
 	return &Result{Outcome: OutcomeCreated, Release: &out}, nil
@@ -137,11 +138,7 @@ func (cr *CreateRelease) republish(rel, existing *Release) (*Result, error) {
 // (branch-restricted)".
 func describeRelease(rel *Release, deployed []string, queued, skipped labelGroups) string {
 	var b strings.Builder
-	if rel.Undeploy {
-		fmt.Fprintf(&b, "Release undeploy version %d of %s", rel.Version, rel.Application)
-	} else {
-		fmt.Fprintf(&b, "Release %s %s", rel.Application, releaseLabel(rel))
-	}
+	b.WriteString(releaseHead(rel))
 	if len(deployed) > 0 {
 		fmt.Fprintf(&b, ", deploy to %s", strings.Join(deployed, ", "))
 	}
@@ -152,6 +149,51 @@ func describeRelease(rel *Release, deployed []string, queued, skipped labelGroup
 		fmt.Fprintf(&b, ", skip %s", skipped)
 	}
 	return b.String()
+}
+
+// releaseHead names the release: "Release checkout 2 (1.2)".
+func releaseHead(rel *Release) string {
+	if rel.Undeploy {
+		return fmt.Sprintf("Release undeploy version %d of %s", rel.Version, rel.Application)
+	}
+	return fmt.Sprintf("Release %s %s", rel.Application, releaseLabel(rel))
+}
+
+// compactRelease says what publishing a release did in counts: "Release
+// checkout 2, deploy to 12 environments, queue in 3, skip 1".
+func compactRelease(rel *Release, deployed []string, queued, skipped labelGroups) string {
+	var b strings.Builder
+	b.WriteString(releaseHead(rel))
+	if len(deployed) > 0 {
+		fmt.Fprintf(&b, ", deploy to %s", countOf(len(deployed), "environment"))
+	}
+	if n := queued.len(); n > 0 {
+		fmt.Fprintf(&b, ", queue in %s", FormatCount(n))
+	}
+	if n := skipped.len(); n > 0 {
+		fmt.Fprintf(&b, ", skip %s", FormatCount(n))
+	}
+	return b.String()
+}
+
+// releaseDetails is one line per environment: "Deploy to development",
+// "Queue in production (locked)", "Skip sandbox (branch-restricted)".
+func releaseDetails(deployed []string, queued, skipped labelGroups) []string {
+	var lines []string
+	for _, env := range deployed {
+		lines = append(lines, "Deploy to "+env)
+	}
+	for _, g := range queued {
+		for _, env := range g.names {
+			lines = append(lines, fmt.Sprintf("Queue in %s (%s)", env, g.label))
+		}
+	}
+	for _, g := range skipped {
+		for _, env := range g.names {
+			lines = append(lines, fmt.Sprintf("Skip %s (%s)", env, g.label))
+		}
+	}
+	return lines
 }
 
 // autoDeploySkip says why automation does not deploy a new release to the
@@ -186,6 +228,15 @@ func (g *labelGroups) add(label, name string) {
 		}
 	}
 	*g = append(*g, labelGroup{label: label, names: []string{name}})
+}
+
+// len counts the names of every group.
+func (g labelGroups) len() int {
+	n := 0
+	for _, lg := range g {
+		n += len(lg.names)
+	}
+	return n
 }
 
 func (g labelGroups) String() string {

@@ -2,6 +2,7 @@ package railyard
 
 import (
 	"context"
+	"fmt"
 	"slices"
 )
 
@@ -46,13 +47,9 @@ func (r *Rollback) apply(ctx context.Context, c *commandContext) (*Result, error
 	label := releaseLabel(m.rel)
 	switch {
 	case m.res.Outcome == OutcomeQueued:
-		c.describe("Queue rollback of %s in %s to %s (blocked by %s)", r.Application, r.Environment, label, blockerNames(m.blockers))
+		c.describeQueued(fmt.Sprintf("Queue rollback of %s in %s to %s", r.Application, r.Environment, label), m.blockers)
 	case m.deployed:
-		desc := "Roll back " + r.Application + " in " + r.Environment + " from " + versionString(m.previous) + " to " + label
-		if len(m.blockers) > 0 {
-			desc += ", overriding " + blockerNames(m.blockers)
-		}
-		c.describe("%s", desc)
+		c.describeOverride("Roll back "+r.Application+" in "+r.Environment+" from "+versionString(m.previous)+" to "+label, m.blockers)
 	}
 	return m.res, nil
 }

@@ -131,9 +131,10 @@ func (c *commandContext) change(ch Change) {
 	c.changes = append(c.changes, ch)
 }
 
-// describe sets the event description.
+// describe sets the event description to one summary line, bounded
+// (see NewDescription).
 func (c *commandContext) describe(format string, args ...any) {
-	c.description = fmt.Sprintf(format, args...)
+	c.description = NewDescription(fmt.Sprintf(format, args...)).String()
 }
 
 // record stores the event of the command.
@@ -297,7 +298,9 @@ func lockBlocker(l *Lock) Blocker {
 	case LockTeam:
 		what = fmt.Sprintf("team lock %q on team %s in %s", l.ID, l.Team, l.Environment)
 	}
-	return Blocker{Kind: l.Kind, Lock: l, Description: fmt.Sprintf("%s by %s: %s", what, l.CreatedBy.Name, l.Message)}
+	// The message's first line only: a blocker is one line wherever it
+	// shows (queued deployments, errors, the CLI); the lock has it all.
+	return Blocker{Kind: l.Kind, Lock: l, Description: fmt.Sprintf("%s by %s: %s", what, l.CreatedBy.Name, excerpt(l.Message, maxMessageExcerpt))}
 }
 
 // describeBlockers joins blocker descriptions for a message.

@@ -54,7 +54,8 @@ func (*Reconcile) apply(ctx context.Context, c *commandContext) (*Result, error)
 			byEnv[d.Environment] = append(byEnv[d.Environment], d)
 		}
 	}
-	var deployed, dropped labelGroups
+	var deployed queuedDeploys
+	var dropped []string
 	for _, env := range slices.Sorted(maps.Keys(byEnv)) {
 		cfg, err := c.environment(ctx, env)
 		if err != nil {
@@ -66,16 +67,21 @@ func (*Reconcile) apply(ctx context.Context, c *commandContext) (*Result, error)
 			return nil, err
 		}
 		for i, label := range run.deployed {
-			deployed.add(run.reasons[i], label+" to "+env)
+			note := ""
+			if run.reasons[i] == reasonWindowOpened {
+				note = reasonWindowOpened
+			}
+			deployed.add(label, env, note)
 		}
 		for _, label := range run.dropped {
-			dropped.add(SkipBranchRestricted, label+" in "+env)
+			dropped = append(dropped, label+" in "+env)
 		}
 	}
 	if len(c.changes) == 0 {
 		return &Result{Outcome: OutcomeUnchanged}, nil
 	}
-	c.describe("%s", describeReconcile(removed, deployed, dropped))
+	c.describeScaled(describeReconcile(removed, deployed, dropped), compactReconcile(removed, deployed, dropped),
+		reconcileDetails(removed, deployed, dropped))
 	return &Result{Outcome: OutcomeUpdated}, nil
 }
 
@@ -118,24 +124,65 @@ func reconcileReason(expired []*Lock, hasWindows bool) func(*Deployment, string)
 	}
 }
 
-// describeReconcile says what Reconcile did: "Remove expired locks:
-// development (short); deploy queued checkout 2 to development".
-func describeReconcile(removed []string, deployed, dropped labelGroups) string {
+// describeReconcile says what Reconcile did, naming everything: "Remove
+// expired locks: development (short); deploy queued checkout 2 to
+// development".
+func describeReconcile(removed []string, deployed queuedDeploys, dropped []string) string {
 	var parts []string
 	if len(removed) > 0 {
 		parts = append(parts, "Remove expired locks: "+strings.Join(removed, ", "))
 	}
-	for _, g := range deployed {
+	var byNote labelGroups
+	for _, d := range deployed {
+		byNote.add(d.note, d.label+" to "+d.env)
+	}
+	for _, g := range byNote {
 		s := "deploy queued " + strings.Join(g.names, ", ")
-		if g.label == reasonWindowOpened {
-			s += " (" + reasonWindowOpened + ")"
+		if g.label != "" {
+			s += " (" + g.label + ")"
 		}
 		parts = append(parts, s)
 	}
-	for _, g := range dropped {
-		parts = append(parts, fmt.Sprintf("drop queued %s (%s)", strings.Join(g.names, ", "), g.label))
+	if len(dropped) > 0 {
+		parts = append(parts, fmt.Sprintf("drop queued %s (%s)", strings.Join(dropped, ", "), SkipBranchRestricted))
 	}
-	s := strings.Join(parts, "; ")
+	return capitalize(strings.Join(parts, "; "))
+}
+
+// compactReconcile says what Reconcile did in counts: "Remove 2 expired
+// locks, deploy 2,000 queued applications to production".
+func compactReconcile(removed []string, deployed queuedDeploys, dropped []string) string {
+	var parts []string
+	if len(removed) > 0 {
+		parts = append(parts, "remove "+countOf(len(removed), "expired lock"))
+	}
+	if len(deployed) > 0 {
+		parts = append(parts, "deploy "+deployed.count(""))
+	}
+	if len(dropped) > 0 {
+		parts = append(parts, fmt.Sprintf("drop %s (%s)", countOf(len(dropped), "queued version"), SkipBranchRestricted))
+	}
+	return capitalize(strings.Join(parts, ", "))
+}
+
+// reconcileDetails is one line per removed lock, deployed and dropped
+// version.
+func reconcileDetails(removed []string, deployed queuedDeploys, dropped []string) []string {
+	lines := make([]string, 0, len(removed)+len(deployed)+len(dropped))
+	for _, r := range removed {
+		lines = append(lines, "Remove expired lock "+r)
+	}
+	lines = append(lines, deployed.details()...)
+	for _, d := range dropped {
+		lines = append(lines, fmt.Sprintf("Drop queued %s (%s)", d, SkipBranchRestricted))
+	}
+	return lines
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 

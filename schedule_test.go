@@ -180,7 +180,7 @@ func TestScheduledTrainsFireOncePerScheduleTime(t *testing.T) {
 	assertEqual(t, "at noon", len(events), 1)
 	ev := events[0]
 	assertEqual(t, "actor", ev.Actor, railyard.SchedulerActor)
-	assertEqual(t, "description", ev.Description, "Scheduled release train to production from staging: 1 deployed, 0 queued, 0 skipped")
+	assertEqual(t, "description", ev.Description, "Scheduled release train to production from staging: 1 deployed, 0 queued, 0 skipped\n\nDeploy checkout 1 to production")
 	assertEqual(t, "reason", ev.Changes[0].Reason, "scheduled release train from staging")
 	var payload railyard.ReleaseTrain
 	if err := json.Unmarshal(ev.Payload, &payload); err != nil {
@@ -222,7 +222,8 @@ func TestScheduledTrainForOneTeam(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertEqual(t, "events", len(events), 1)
-	assertEqual(t, "description", events[0].Description, "Scheduled release train for team discovery to production from staging: 1 deployed, 0 queued, 0 skipped")
+	// With its counts of 0 it would be 102 characters.
+	assertEqual(t, "description", events[0].Description, "Scheduled release train for team discovery to production from staging: 1 deployed\n\nDeploy search 1 to production")
 	assertEqual(t, "checkout untouched", h.state("checkout", "production"), "-/-")
 }
 

@@ -49,7 +49,11 @@ type TrainResult struct {
 	Deployed int `json:"deployed"`
 	Queued   int `json:"queued"`
 	Skipped  int `json:"skipped"`
-	// Description says it in words; it is the event's description.
+	// Description says it in one line of at most MaxSummaryLength
+	// characters: "Release train to production from staging: 1,204
+	// deployed, 1 queued, 3 skipped". It is the summary of the event's
+	// description, whose details list the environments skipped and the
+	// applications deployed and queued.
 	Description string `json:"description"`
 }
 
