@@ -149,14 +149,23 @@ func (b *builder) commit(ev *railyard.Event) error {
 	return b.fi.failed()
 }
 
-// commitMessage is the event's description as subject, and the trailers
-// that make export exactly-once.
+// commitMessage is the event's description, bounded: its summary as
+// subject (at most railyard.MaxSummaryLength characters, also for events
+// recorded before descriptions were bounded), its detail lines as body,
+// then the trailers that make export exactly-once. The trailers are
+// always the last paragraph, which is where git looks for them.
 func commitMessage(ev *railyard.Event) string {
-	subject := strings.ReplaceAll(ev.Description, "\n", " ")
-	if subject == "" {
-		subject = ev.Kind
+	d := railyard.ParseDescription(ev.Description)
+	if d.Summary == "" {
+		d.Summary = ev.Kind
 	}
-	return fmt.Sprintf("%s\n\nRailyard-Kind: %s\n%s: %d\n", subject, ev.Kind, EventTrailer, ev.ID)
+	var b strings.Builder
+	b.WriteString(d.Summary + "\n\n")
+	if body := d.Body(); body != "" {
+		b.WriteString(body + "\n\n")
+	}
+	fmt.Fprintf(&b, "Railyard-Kind: %s\n%s: %d\n", ev.Kind, EventTrailer, ev.ID)
+	return b.String()
 }
 
 // prepare writes the blobs change i needs before the commit starts.
