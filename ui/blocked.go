@@ -83,7 +83,7 @@ func (h *Handler) redirectResult(w http.ResponseWriter, r *http.Request, next st
 	msg := unchanged
 	switch {
 	case res.Event != nil:
-		msg = res.Event.Description
+		msg = res.Event.Summary()
 	case res.Train != nil:
 		msg = "Nothing changed. " + res.Train.Description
 	}

@@ -21,6 +21,7 @@ func templateFuncs(a *assets) template.FuncMap {
 		"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"short":     shortCommit,
 		"firstLine": firstLine,
+		"describe":  railyard.ParseDescription,
 		"query":     queryEscape,
 		"lockKind":  lockKindLabel,
 		"kindClass": lockKindClass,
