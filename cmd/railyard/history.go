@@ -151,6 +151,6 @@ func writeEventsTable(w io.Writer, events []*railyard.Event) {
 	}
 	row(w, "ID", "TIME (UTC)", "ACTOR", "KIND", "DESCRIPTION")
 	for _, e := range events {
-		row(w, fmt.Sprint(e.ID), formatTime(e.Time), orDash(e.Actor.Name), e.Kind, summary(e.Description, 200))
+		row(w, fmt.Sprint(e.ID), formatTime(e.Time), orDash(e.Actor.Name), e.Kind, e.Summary())
 	}
 }

@@ -71,7 +71,7 @@ func (s *scheduler) runOnce(ctx context.Context, last time.Time) time.Time {
 	case err != nil:
 		s.logError(ctx, "reconcile", err)
 	case ev != nil:
-		s.logger.Info("reconciled", "event_id", ev.ID, "description", ev.Description)
+		s.logger.Info("reconciled", "event_id", ev.ID, "description", ev.Summary())
 	}
 	now := s.now()
 	if !last.Before(now) {
@@ -79,7 +79,7 @@ func (s *scheduler) runOnce(ctx context.Context, last time.Time) time.Time {
 	}
 	events, err := s.engine.RunScheduledTrains(ctx, last, now)
 	for _, ev := range events {
-		s.logger.Info("scheduled release train", "event_id", ev.ID, "description", ev.Description)
+		s.logger.Info("scheduled release train", "event_id", ev.ID, "description", ev.Summary())
 	}
 	if err != nil {
 		s.logError(ctx, "scheduled release trains", err)
