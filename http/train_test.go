@@ -115,7 +115,7 @@ func TestReleaseTrain_Environment(t *testing.T) {
 		t.Fatalf("got %+v, want upstream development and checkout's team", te)
 	}
 	equalString(t, "description", tr.Description, "Release train to staging from development: 2 deployed, 0 queued, 0 skipped")
-	equalString(t, "event description", res.Event.Description, tr.Description)
+	equalString(t, "event description", res.Event.Description, tr.Description+"\n\nDeploy cart 1 to staging\nDeploy checkout 1 to staging")
 	if res.Event.Actor != railyard.DefaultActor {
 		t.Fatalf("got actor %+v, want the default actor", res.Event.Actor)
 	}
@@ -190,7 +190,7 @@ func TestReleaseTrain_Group(t *testing.T) {
 			t.Errorf("group train lacks %q:\n%s", want, got)
 		}
 	}
-	if len(tr.Environments) != 3 || !strings.HasPrefix(tr.Description, "Release train to environment group prod (") {
+	if len(tr.Environments) != 3 || tr.Description != "Release train to environment group prod from staging: 2 deployed, 1 queued, 1 skipped" {
 		t.Fatalf("got %d environments, description %q", len(tr.Environments), tr.Description)
 	}
 	if ts.runs("checkout", "production") != 1 || ts.runs("checkout", "production-jp") != 0 {
@@ -214,7 +214,7 @@ func TestReleaseTrain_DryRunChangesNothing(t *testing.T) {
 		t.Fatalf("got %+v, want a prognosis: unchanged, no event, dryRun", res)
 	}
 	equalString(t, "plan", apps(res.Train), "staging: checkout deployed -→1\n")
-	equalString(t, "description", res.Train.Description, "Prognosis: release train for team payments to staging from development: 1 to deploy, 0 to queue, 0 to skip")
+	equalString(t, "description", res.Train.Description, "Prognosis: release train for team payments to staging from development: 1 to deploy")
 	ts.unchanged(before)
 
 	plan, err := ts.client.ReleaseTrain(ctx, railyard.ReleaseTrain{Group: "prod"}, true)
