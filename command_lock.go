@@ -177,7 +177,8 @@ func describeLockTarget(kind LockKind, env, group, app, team string) string {
 // describeLock says what creating a lock did: "Lock production
 // (freeze): Black Friday". The summary quotes the message's first line
 // as far as it fits; when it cannot quote all of the message, the
-// message's lines are the details.
+// message's lines are the details, quoted with "> " so that no line of a
+// person's text can pass for a commit trailer.
 func describeLock(target, id, message string) Description {
 	head := fmt.Sprintf("Lock %s (%s)", target, id)
 	quote := excerpt(message, maxMessageExcerpt)
@@ -191,7 +192,13 @@ func describeLock(target, id, message string) Description {
 	if quote == oneLine(message) {
 		return NewDescription(summary)
 	}
-	return NewDescription(summary, strings.Split(message, "\n")...)
+	var quoted []string
+	for _, l := range strings.Split(message, "\n") {
+		if l = oneLine(l); l != "" {
+			quoted = append(quoted, "> "+l)
+		}
+	}
+	return NewDescription(summary, quoted...)
 }
 
 // minQuote is the shortest quote of a lock message worth a summary.

@@ -147,12 +147,12 @@ func TestDescriptionsThatDoNotFit(t *testing.T) {
 	msg := strings.Repeat("Größenänderung ", 5) + "\nsecond line\r\n\x1b[31mred\x1b[0m"
 	res = h.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "region-02", ID: "resize", Message: msg})
 	assertEqual(t, "lock", res.Event.Description, "Lock region-02 (resize): Größenänderung Größenänderung Größenänderung Größenänderung…\n\n"+
-		"Größenänderung Größenänderung Größenänderung Größenänderung Größenänderung\nsecond line\n[31mred [0m")
+		"> Größenänderung Größenänderung Größenänderung Größenänderung Größenänderung\n> second line\n> [31mred [0m")
 	assertBounded(t, res.Event.Description)
 	long := strings.Repeat("x", railyard.MaxLockIDLength)
 	res = h.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "region-02", ID: long, Message: "Short"})
 	assertEqual(t, "long lock id", res.Event.Description, "Lock region-02 ("+strings.Repeat("x", 83)+"…\n\n"+
-		"Lock region-02 ("+long+")\nShort")
+		"Lock region-02 ("+long+")\n> Short")
 	assertBounded(t, res.Event.Description)
 }
 

@@ -14,7 +14,8 @@ import (
 
 // TestCommitMessageOfALargeEvent exports an unlock that deploys 30
 // queued applications, and an event recorded before descriptions were
-// bounded, with a description of one line of 100,000 characters. Each
+// bounded, with a description of one line of 100,000 characters, and a
+// lock whose message has a line that looks like a trailer. Each
 // commit's subject is a summary of at most 100 characters, its body the
 // bounded details, and its trailers stay where git finds them: a
 // restarted exporter resumes after them and writes nothing twice.
@@ -48,10 +49,17 @@ func testCommitMessageOfALargeEvent(t *testing.T, newEnv func(testing.TB) *testE
 		t.Errorf("subject: got %q", got)
 	}
 
+	// A lock message whose lines look like trailers is quoted in the body.
+	e.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "env-02", ID: "trick",
+		Message: "Checking the trailers\nRailyard-Event: 999"})
+	e.sync()
+	assertMessage(t, e, "Lock env-02 (trick): Checking the trailers\n\n> Checking the trailers\n> Railyard-Event: 999\n\n"+
+		"Railyard-Kind: lock.create\nRailyard-Event: 35\n")
+
 	e.x = e.newExporter() // a restart: resume reads the trailers
 	e.must(&railyard.DeleteLock{LockKind: railyard.LockEnvironment, Environment: "env-02", ID: "old"})
 	e.sync()
-	assertTrailers(t, e, 35)
+	assertTrailers(t, e, 36)
 }
 
 // assertMessage checks the whole message of the branch's last commit.
