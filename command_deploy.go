@@ -403,7 +403,7 @@ func blockerNames(blockers []Blocker) string {
 // `deny window "0 9 * * *"`.
 func blockerName(b Blocker) string {
 	if b.Window != nil {
-		s := fmt.Sprintf("%s window %q", b.Window.Kind, b.Window.Schedule)
+		s := fmt.Sprintf("%s window %q", b.Window.Kind, cutRunes(b.Window.Schedule, maxScheduleLabel))
 		if b.Window.Kind == DeployWindowAllow {
 			s = "outside " + s
 		}

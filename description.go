@@ -25,6 +25,10 @@ const (
 // summary or blocker quotes: its first line, cut at this many characters.
 const maxMessageExcerpt = 60
 
+// maxScheduleLabel is how much of a deploy window's schedule or duration
+// a blocker quotes.
+const maxScheduleLabel = 60
+
 // morePrefix starts the last detail line when details were left out.
 const morePrefix = "… and "
 

@@ -154,6 +154,12 @@ func TestDescriptionsThatDoNotFit(t *testing.T) {
 	assertEqual(t, "long lock id", res.Event.Description, "Lock region-02 ("+strings.Repeat("x", 83)+"…\n\n"+
 		"Lock region-02 ("+long+")\n> Short")
 	assertBounded(t, res.Event.Description)
+
+	// A blocker is one line too, quoting the message's first line.
+	res = h.must(&railyard.Deploy{Application: "checkout", Environment: "region-02", Version: 1, LockBehavior: railyard.LockBehaviorQueue})
+	assertEqual(t, "blocker", res.Deployment.QueuedBecause[0].Description,
+		`environment lock "resize" on region-02 by Alice: Größenänderung Größenänderung Größenänderung Größenänderung…`)
+	assertEqual(t, "queued with a long lock id", res.Event.Summary(), "Queue checkout 1 in region-02 (blocked by 2 locks)")
 }
 
 func TestFormatCount(t *testing.T) {

@@ -441,5 +441,7 @@ func windowLabel(w DeployWindow) string {
 	if zone == "" {
 		zone = "UTC"
 	}
-	return fmt.Sprintf("%s window %q for %s (%s)", w.Kind, w.Schedule, w.Duration, zone)
+	// Cut, so that a blocker stays one short line: cron fields and
+	// durations may be written out at any length.
+	return fmt.Sprintf("%s window %q for %s (%s)", w.Kind, cutRunes(w.Schedule, maxScheduleLabel), cutRunes(w.Duration, maxScheduleLabel), zone)
 }
