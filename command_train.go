@@ -449,8 +449,9 @@ func (c *commandContext) scheduledTrainRan(ctx context.Context, t *ReleaseTrain)
 // describeTrain says what a train did (or, dry run, would do) in words:
 // "Release train to production from staging: 12 deployed, 1 queued,
 // 3 skipped", and in details what it skipped, deployed and queued. When
-// that does not fit a summary line, the summary leaves out first the
-// members of a group and the environments skipped, then the upstream.
+// that does not fit a summary line, the summary leaves out, until it
+// fits, the members of a group and the environments skipped, then the
+// counts of 0, then the upstream.
 func describeTrain(r *TrainResult) Description {
 	if d, ok := describePromotion(r); ok {
 		return d
