@@ -69,7 +69,9 @@ func TestRedirectsStayOnTheSite(t *testing.T) {
 }
 
 // strconvQuote quotes s for messages, control characters escaped.
-func strconvQuote(s string) string { return strings.TrimSpace(strings.ReplaceAll(url.QueryEscape(s), "+", "%20")) }
+func strconvQuote(s string) string {
+	return strings.TrimSpace(strings.ReplaceAll(url.QueryEscape(s), "+", "%20"))
+}
 
 // assetRE finds the assets a page loads.
 var assetRE = regexp.MustCompile(`(?:href|src)="(/static/[^"]+)"`)
