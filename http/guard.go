@@ -97,6 +97,19 @@ func (s *Server) Guard(h nethttp.Handler) nethttp.Handler {
 	})
 }
 
+// guardStatuses are the error statuses the guard may answer on a route of
+// method, for the OpenAPI document: 403 for a Host that is not allowed
+// (and, on a state-changing method, for a request from another site); on
+// a method with a body, 408 for a body too slow and 503 when body memory
+// stays short.
+func guardStatuses(method string) []int {
+	switch method {
+	case "GET", "HEAD", "OPTIONS":
+		return []int{nethttp.StatusForbidden}
+	}
+	return []int{nethttp.StatusForbidden, nethttp.StatusRequestTimeout, nethttp.StatusServiceUnavailable}
+}
+
 // refuse answers a request the guard does not let through, and counts it.
 func (s *Server) refuse(w nethttp.ResponseWriter, r *nethttp.Request, reason string, err error) {
 	s.metrics.refused.WithLabelValues(reason).Inc()

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -46,14 +47,14 @@ func TestRedirectsStayOnTheSite(t *testing.T) {
 	c := f.client().identify(alice)
 	for _, next := range bypasses {
 		res := c.post("/ui/identity", url.Values{"name": {"Alice Example"}, "email": {"alice@example.com"}, "next": {next}})
-		wantStatus(t, "identity with next "+strconvQuote(next), res, http.StatusSeeOther)
+		wantStatus(t, "identity with next "+strconv.Quote(next), res, http.StatusSeeOther)
 		if loc := res.header.Get("Location"); loc != "/" {
-			t.Errorf("next %s: redirected to %q, want /", strconvQuote(next), loc)
+			t.Errorf("next %s: redirected to %q, want /", strconv.Quote(next), loc)
 		}
 		res = c.post("/ui/locks/delete", url.Values{"kind": {"environment"}, "env": {"staging"}, "id": {"nothing"}, "next": {next}})
-		wantStatus(t, "lock deletion with next "+strconvQuote(next), res, http.StatusSeeOther)
+		wantStatus(t, "lock deletion with next "+strconv.Quote(next), res, http.StatusSeeOther)
 		if loc := res.header.Get("Location"); loc != "/locks" {
-			t.Errorf("lock deletion, next %s: redirected to %q, want /locks", strconvQuote(next), loc)
+			t.Errorf("lock deletion, next %s: redirected to %q, want /locks", strconv.Quote(next), loc)
 		}
 	}
 	// The identity page carries next into its form only when it is local.
@@ -66,11 +67,6 @@ func TestRedirectsStayOnTheSite(t *testing.T) {
 			t.Errorf("next %q: redirected to %q", next, loc)
 		}
 	}
-}
-
-// strconvQuote quotes s for messages, control characters escaped.
-func strconvQuote(s string) string {
-	return strings.TrimSpace(strings.ReplaceAll(url.QueryEscape(s), "+", "%20"))
 }
 
 // assetRE finds the assets a page loads.

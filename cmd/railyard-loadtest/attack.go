@@ -346,7 +346,7 @@ func slowBodiesTargets(rep *Report) []TargetResult {
 	targets = append(targets,
 		heldBelow("longest a 64 MiB announcement is held", conns[attackAnnounce], 30_000),
 		heldBelow("longest a 0.5 byte/s body is held", conns[attackSlow], 30_000),
-		heldBelow("longest an idle keep-alive is held", conns[attackIdle], 90_000))
+		heldBelow("longest an idle keep-alive is held", conns[attackIdle], 75_000))
 	return targets
 }
 
