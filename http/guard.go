@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	nethttp "net/http"
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	railyard "github.com/railyard-cd/railyard"
@@ -91,7 +93,7 @@ func (s *Server) Guard(h nethttp.Handler) nethttp.Handler {
 		if r.Body != nil && r.Body != nethttp.NoBody {
 			body := s.newGuardedBody(dw, r)
 			defer body.release()
-			r.Body = body
+			r.Body, dw.body = body, body
 		}
 		h.ServeHTTP(dw, r)
 	})
@@ -193,6 +195,9 @@ type deadlineWriter struct {
 	// keeps the cost of a large answer's many writes low: each write
 	// still has at least three quarters of the timeout.
 	set time.Time
+	// body is the request's guarded body, nil without one: when it
+	// failed, the answer gets the headers that go with its error.
+	body *guardedBody
 }
 
 // extend moves the write deadline to the write timeout from now.
@@ -215,6 +220,9 @@ func (w *deadlineWriter) Write(p []byte) (int, error) {
 // WriteHeader implements nethttp.ResponseWriter.
 func (w *deadlineWriter) WriteHeader(status int) {
 	w.extend()
+	if w.body != nil {
+		w.body.annotate(w.Header())
+	}
 	w.ResponseWriter.WriteHeader(status)
 }
 
@@ -249,9 +257,13 @@ func (w *deadlineWriter) Unwrap() nethttp.ResponseWriter { return w.ResponseWrit
 // then fails with a bodyMemoryError, answered 503 with Retry-After.
 // Meanwhile nothing more is read from that client, so TCP flow control
 // holds the rest of its body on the client's side.
+//
+// The body may be read on another goroutine than the handler's (the Git
+// server's CGI handler copies it to git's standard input), so its
+// failure reaches the answer's headers through failed, which the
+// handler's writer reads when it writes the status.
 type guardedBody struct {
 	body   io.ReadCloser
-	w      nethttp.ResponseWriter
 	rc     *nethttp.ResponseController
 	r      *nethttp.Request
 	s      *Server
@@ -262,11 +274,13 @@ type guardedBody struct {
 		bytes int64
 	}
 	err error
+	// failed is the body's timeout or memory error, once there is one.
+	failed atomic.Pointer[error]
 }
 
 // newGuardedBody wraps the body of r and starts its first window.
 func (s *Server) newGuardedBody(w nethttp.ResponseWriter, r *nethttp.Request) *guardedBody {
-	b := &guardedBody{body: r.Body, w: w, rc: nethttp.NewResponseController(w), r: r, s: s,
+	b := &guardedBody{body: r.Body, rc: nethttp.NewResponseController(w), r: r, s: s,
 		quota: int64(float64(s.opts.MinBodyRate) * s.opts.BodyTimeout.Seconds())}
 	b.newWindow()
 	return b
@@ -300,14 +314,17 @@ func (b *guardedBody) Read(p []byte) (int, error) {
 	}
 	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
 		b.s.metrics.refused.WithLabelValues(refusedBodyTimeout).Inc()
-		b.w.Header().Set("Connection", "close")
 		err = &bodyTimeoutError{quota: b.quota, timeout: b.s.opts.BodyTimeout, err: err}
+		b.failed.Store(&err)
 	}
 	if err != nil {
 		b.err = err
 	}
 	return n, err
 }
+
+// ended reports whether the body was read to its end.
+func (b *guardedBody) ended() bool { return b.err == io.EOF }
 
 // take counts n received bytes against the budget, waiting for room at
 // most BodyTimeout; a wait starts a new window, since the time was the
@@ -317,9 +334,9 @@ func (b *guardedBody) take(n int64) error {
 	if err != nil {
 		if errors.Is(err, errBudgetWait) {
 			b.s.metrics.refused.WithLabelValues(refusedBodyMemory).Inc()
-			b.w.Header().Set("Retry-After", strconv.Itoa(int(b.s.opts.BodyTimeout.Seconds()+0.5)))
-			b.w.Header().Set("Connection", "close")
-			return &bodyMemoryError{limit: b.s.budget.limit, wait: b.s.opts.BodyTimeout}
+			var merr error = &bodyMemoryError{limit: b.s.budget.limit, wait: b.s.opts.BodyTimeout}
+			b.failed.Store(&merr)
+			return merr
 		}
 		return err
 	}
@@ -333,11 +350,33 @@ func (b *guardedBody) take(n int64) error {
 // Close implements io.Closer.
 func (b *guardedBody) Close() error { return b.body.Close() }
 
+// annotate adds the headers that go with the body's failure: the
+// connection closes after either (the rest of the body is not read), and
+// a client refused for lack of memory learns when to try again.
+func (b *guardedBody) annotate(h nethttp.Header) {
+	failed := b.failed.Load()
+	if failed == nil {
+		return
+	}
+	h.Set("Connection", "close")
+	var memory *bodyMemoryError
+	if errors.As(*failed, &memory) {
+		h.Set("Retry-After", strconv.Itoa(int(math.Ceil(memory.wait.Seconds()))))
+	}
+}
+
 // release gives the body's bytes back to the budget when the request has
-// ended: until then the handler may hold them.
+// ended: until then the handler may hold them. A body the handler did not
+// read to its end (a refused request, a multipart epilogue) gets a fresh
+// window for net/http to discard the rest: the last window may have run
+// out while the handler worked, which would close a keep-alive
+// connection for nothing.
 func (b *guardedBody) release() {
 	b.s.budget.release(b.held)
 	b.held = 0
+	if !b.ended() && b.failed.Load() == nil {
+		b.newWindow()
+	}
 }
 
 // bodyTimeoutError says that a request body arrived too slowly. It

@@ -98,7 +98,8 @@ func (o *httpOptions) validate(maxRequestBytes int64) error {
 		}
 	}
 	for _, h := range o.allowedHosts {
-		if strings.TrimSpace(h) == "" || strings.ContainsAny(h, " /:@") || strings.Contains(h[1:], "*") {
+		name := strings.TrimPrefix(h, "*.")
+		if h != "*" && (name == "" || strings.ContainsAny(name, " /:@*[]")) {
 			return usageErrorf("--allowed-hosts: %q is not a host name, *.domain or *", h)
 		}
 	}

@@ -144,6 +144,8 @@ func TestServe_HTTPFlagErrors(t *testing.T) {
 		{nil, []string{"--max-body-memory", "1000"}, "--max-body-memory (1000) must be at least --max-request-bytes (67108864)"},
 		{nil, []string{"--allowed-hosts", "evil.example:8080"}, `--allowed-hosts: "evil.example:8080" is not a host name`},
 		{nil, []string{"--allowed-hosts", "a.*.example"}, `--allowed-hosts: "a.*.example" is not a host name`},
+		{nil, []string{"--allowed-hosts", "*example.com"}, `--allowed-hosts: "*example.com" is not a host name`},
+		{nil, []string{"--allowed-hosts", "localhost,,x"}, `--allowed-hosts: "" is not a host name`},
 	}
 	for _, tc := range cases {
 		for k, v := range tc.env {
