@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	nethttp "net/http"
 
 	railyard "github.com/railyard-cd/railyard"
@@ -26,6 +27,9 @@ var statusByCode = map[string]int{
 	railyard.EUNAUTHORIZED: nethttp.StatusUnauthorized,
 	railyard.EFORBIDDEN:    nethttp.StatusForbidden,
 	railyard.EINTERNAL:     nethttp.StatusInternalServerError,
+	// The guard's codes (guard.go).
+	codeRequestTimeout: nethttp.StatusRequestTimeout,
+	codeUnavailable:    nethttp.StatusServiceUnavailable,
 }
 
 // errorStatus returns the HTTP status of a domain error code; unknown
@@ -60,6 +64,14 @@ func requestError(err error) error {
 	var tooLarge *nethttp.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		return railyard.Errorf(railyard.ETOOLARGE, "request body is larger than the limit of %d bytes", tooLarge.Limit).WithField("body")
+	}
+	if e := guardError(err); e != nil {
+		return e
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		// The client closed the connection in the middle of its body:
+		// its mistake, not the server's, and nothing to log.
+		return railyard.Errorf(railyard.EINVALID, "the request body ended before the length its Content-Length header announced").WithField("body")
 	}
 	return err
 }

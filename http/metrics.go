@@ -31,7 +31,9 @@ type metrics struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
-	handler  nethttp.Handler
+	// refused counts the requests the guard refused, by reason.
+	refused *prometheus.CounterVec
+	handler nethttp.Handler
 }
 
 // newMetrics registers the collectors. Export gauges are read at scrape
@@ -45,7 +47,18 @@ func (s *Server) newMetrics() *metrics {
 		Name: "railyard_http_request_duration_seconds", Help: "HTTP request duration by route pattern and method.",
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 	}, []string{"route", "method"})
-	m.registry.MustRegister(m.requests, m.duration,
+	m.refused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "railyard_http_refused_requests_total",
+		Help: "Requests refused before they reached a handler or while their body was read, by reason: host, cross_origin, body_timeout, body_memory.",
+	}, []string{"reason"})
+	for _, reason := range []string{refusedHost, refusedCrossOrigin, refusedBodyTimeout, refusedBodyMemory} {
+		m.refused.WithLabelValues(reason)
+	}
+	bodyBytes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "railyard_http_request_body_bytes",
+		Help: "Bytes of request bodies held by requests now, counted against --max-body-memory.",
+	}, func() float64 { return float64(s.budget.held()) })
+	m.registry.MustRegister(m.requests, m.duration, m.refused, bodyBytes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&exportCollector{status: s.exportStatus, logger: s.opts.Logger})
 	m.handler = promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})

@@ -139,7 +139,7 @@ func (b *schemaBuilder) operation(rt route) map[string]any {
 		"operationId": operationID(rt.method, rt.pattern),
 		"summary":     d.Summary,
 		"tags":        []string{d.Tag},
-		"responses":   b.responses(d),
+		"responses":   b.responses(d, guardStatuses(rt.method)),
 	}
 	if d.Description != "" {
 		op["description"] = d.Description
@@ -177,8 +177,9 @@ func (b *schemaBuilder) parameters(pattern string, query []param) []any {
 	return params
 }
 
-// responses describes the answers of an operation, errors included.
-func (b *schemaBuilder) responses(d *operation) map[string]any {
+// responses describes the answers of an operation, errors included;
+// guard are the statuses the guard may answer before the handler.
+func (b *schemaBuilder) responses(d *operation, guard []int) map[string]any {
 	out := map[string]any{}
 	for _, r := range d.Responses {
 		var content map[string]any
@@ -195,7 +196,7 @@ func (b *schemaBuilder) responses(d *operation) map[string]any {
 		out[fmt.Sprint(r.Status)] = map[string]any{"description": r.Description, "content": content}
 	}
 	errRef := b.ref(reflect.TypeFor[railyard.Error]())
-	for _, status := range append(append([]int{}, d.Errors...), nethttp.StatusInternalServerError) {
+	for _, status := range append(append(append([]int{}, d.Errors...), guard...), nethttp.StatusInternalServerError) {
 		out[fmt.Sprint(status)] = map[string]any{
 			"description": nethttp.StatusText(status) + ": see the error's code, message and field.",
 			"content":     map[string]any{"application/json": map[string]any{"schema": errRef}},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"mime"
 	nethttp "net/http"
 	"strconv"
@@ -96,21 +97,54 @@ func (s *Server) decodeOptionalJSON(r *nethttp.Request, v any) error {
 }
 
 // readBody reads the whole request body, at most MaxRequestBytes. A body
-// announced larger is refused before it is read. Otherwise the buffer is
-// allocated once at the announced size instead of growing while a release
-// of megabytes streams in (the limit, not the announcement, bounds it).
+// announced larger is refused before it is read. Memory follows what
+// arrives, never what Content-Length announces: a client announcing
+// 64 MiB and sending one byte costs a small buffer. The buffer doubles
+// as bytes arrive, but not past the announced length, so a truthful
+// announcement still ends in a buffer of exactly the body's size.
 func (s *Server) readBody(r *nethttp.Request) ([]byte, error) {
 	if r.ContentLength > s.opts.MaxRequestBytes {
 		return nil, requestError(&nethttp.MaxBytesError{Limit: s.opts.MaxRequestBytes})
 	}
-	var buf bytes.Buffer
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength) + bytes.MinRead)
-	}
-	if _, err := buf.ReadFrom(r.Body); err != nil {
+	data, err := readAllGrowing(r.Body, r.ContentLength)
+	if err != nil {
 		return nil, requestError(err)
 	}
-	return buf.Bytes(), nil
+	return data, nil
+}
+
+// minBodyBuffer is the first buffer of a body of unknown or larger size.
+const minBodyBuffer = 4 << 10
+
+// readAllGrowing reads rd to its end into a buffer that starts small and
+// doubles when full; announced (-1: unknown) caps the growth at the
+// announced size plus one byte to see the end, so it never drives an
+// allocation beyond what has arrived.
+func readAllGrowing(rd io.Reader, announced int64) ([]byte, error) {
+	size := int64(minBodyBuffer)
+	if announced >= 0 && announced+1 < size {
+		size = announced + 1
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			next := 2 * int64(cap(buf))
+			if announced >= 0 && int64(len(buf)) <= announced {
+				next = min(next, announced+1)
+			}
+			grown := make([]byte, len(buf), next)
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := rd.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 }
 
 // requireJSON refuses a body that says it is not JSON. Requiring the type

@@ -57,6 +57,35 @@ type Options struct {
 	// Fallback answers requests that match no route (the web UI); nil
 	// means they are answered 404 in JSON.
 	Fallback nethttp.Handler
+	// Ready, when set, is asked by /readyz after the store has answered a
+	// read (serve checks that the data directory takes a write). An error
+	// makes /readyz answer 503 with the error's text, which must
+	// therefore be safe to show.
+	Ready func(context.Context) error
+
+	// AllowedHosts are the host names the Host header may carry (see
+	// Guard): a name, "*.example.com" for the names under example.com,
+	// or "*" for any. IP addresses are always allowed. Empty allows any
+	// host.
+	AllowedHosts []string
+	// MaxBodyMemory bounds the bytes of request bodies all requests hold
+	// at once; 0 means DefaultMaxBodyMemory. It is raised to
+	// MaxRequestBytes if smaller, so that a request of the largest size
+	// can be taken at all.
+	MaxBodyMemory int64
+	// BodyTimeout is the window in which a request body must deliver
+	// MinBodyRate × BodyTimeout bytes or end, and the longest a request
+	// waits for body memory; 0 means DefaultBodyTimeout.
+	BodyTimeout time.Duration
+	// MinBodyRate is the minimum rate of a request body in bytes per
+	// second; 0 means DefaultMinBodyRate.
+	MinBodyRate int64
+	// ReadHeaderTimeout, WriteTimeout and IdleTimeout configure the
+	// net/http server (ConfigureHTTPServer); WriteTimeout also bounds each
+	// write of an answer (Guard). 0 means their defaults.
+	ReadHeaderTimeout time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
 }
 
 // withDefaults returns the options with every zero field defaulted.
@@ -73,6 +102,30 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	return o.limitsWithDefaults()
+}
+
+// limitsWithDefaults defaults the limits of slow and large requests.
+func (o Options) limitsWithDefaults() Options {
+	if o.MaxBodyMemory <= 0 {
+		o.MaxBodyMemory = DefaultMaxBodyMemory
+	}
+	o.MaxBodyMemory = max(o.MaxBodyMemory, o.MaxRequestBytes)
+	if o.BodyTimeout <= 0 {
+		o.BodyTimeout = DefaultBodyTimeout
+	}
+	if o.MinBodyRate <= 0 {
+		o.MinBodyRate = DefaultMinBodyRate
+	}
+	if o.ReadHeaderTimeout <= 0 {
+		o.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = DefaultWriteTimeout
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = DefaultIdleTimeout
+	}
 	return o
 }
 
@@ -85,6 +138,10 @@ type Server struct {
 	routes  []route
 	mux     *nethttp.ServeMux
 	metrics *metrics
+	// budget bounds the memory of request bodies (Guard).
+	budget *bodyBudget
+	// crossOrigin decides which requests come from another site.
+	crossOrigin *nethttp.CrossOriginProtection
 }
 
 // handlerFunc is a handler that returns its error instead of writing it,
@@ -102,7 +159,9 @@ type route struct {
 
 // NewServer returns a server that applies requests through engine.
 func NewServer(engine *railyard.Engine, opts Options) *Server {
-	s := &Server{engine: engine, opts: opts.withDefaults(), mux: nethttp.NewServeMux()}
+	s := &Server{engine: engine, opts: opts.withDefaults(), mux: nethttp.NewServeMux(),
+		crossOrigin: nethttp.NewCrossOriginProtection()}
+	s.budget = newBodyBudget(s.opts.MaxBodyMemory)
 	s.metrics = s.newMetrics()
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
@@ -186,9 +245,16 @@ func (s *Server) routeTable() []route {
 	}
 }
 
-// Handler returns the server's root handler.
-func (s *Server) Handler() nethttp.Handler {
-	return nethttp.HandlerFunc(s.serveHTTP)
+// ConfigureHTTPServer sets the timeouts of the options on srv: how long
+// a client may take to send its headers, how long a keep-alive
+// connection may wait for its next request, and the first write deadline
+// of an answer (Guard moves it at each write). It sets no ReadTimeout:
+// Guard holds request bodies to a minimum rate instead, which lets a
+// large upload over a slow link through.
+func (s *Server) ConfigureHTTPServer(srv *nethttp.Server) {
+	srv.ReadHeaderTimeout = s.opts.ReadHeaderTimeout
+	srv.WriteTimeout = s.opts.WriteTimeout
+	srv.IdleTimeout = s.opts.IdleTimeout
 }
 
 // serveHTTP routes a request. Unlike a bare ServeMux it never redirects:
@@ -296,12 +362,13 @@ var healthzDoc = &operation{
 }
 
 var readyzDoc = &operation{
-	Tag:         "service",
-	Summary:     "Readiness",
-	Description: "200 while the store answers a read; 503 otherwise.",
+	Tag:     "service",
+	Summary: "Readiness",
+	Description: "200 while the store answers a read and the server's own checks pass (railyard serve: the data directory " +
+		"takes a write and an fsync); 503 otherwise, with a message saying what is wrong.",
 	Responses: []response{
 		{200, "Ready.", statusResponse{}},
-		{503, "The store does not answer.", statusResponse{}},
+		{503, "The store does not answer, or the data directory cannot be written.", statusResponse{}},
 	},
 }
 
@@ -312,17 +379,30 @@ func (s *Server) handleHealthz(w nethttp.ResponseWriter, r *nethttp.Request) err
 	return nil
 }
 
-// handleReadyz answers 200 only while the store answers a read.
+// handleReadyz answers 200 only while the store answers a read and the
+// Ready check passes. The store's error is logged, not answered: its
+// text may hold internals (SQL, paths).
 func (s *Server) handleReadyz(w nethttp.ResponseWriter, r *nethttp.Request) error {
 	if _, err := s.engine.LastEventID(r.Context()); err != nil {
-		if !errors.Is(err, context.Canceled) {
-			s.opts.Logger.ErrorContext(r.Context(), "readiness check failed", "error", err)
-		}
-		writeJSON(w, nethttp.StatusServiceUnavailable, statusResponse{Status: "unavailable", Message: "the store does not answer"})
+		s.notReady(w, r, err, "the database does not answer a read (the log has the cause)")
 		return nil
+	}
+	if s.opts.Ready != nil {
+		if err := s.opts.Ready(r.Context()); err != nil {
+			s.notReady(w, r, err, err.Error())
+			return nil
+		}
 	}
 	writeJSON(w, nethttp.StatusOK, statusResponse{Status: "ok"})
 	return nil
+}
+
+// notReady logs why the server is not ready and answers 503.
+func (s *Server) notReady(w nethttp.ResponseWriter, r *nethttp.Request, err error, message string) {
+	if !errors.Is(err, context.Canceled) {
+		s.opts.Logger.ErrorContext(r.Context(), "readiness check failed", "error", err)
+	}
+	writeJSON(w, nethttp.StatusServiceUnavailable, statusResponse{Status: "unavailable", Message: message})
 }
 
 // truncate shortens s to about n bytes for messages, on a character

@@ -88,7 +88,10 @@ func newTestServer(t testing.TB, opts Options) *testServer {
 	ts.engine.Now = ts.clock.Now
 	opts.Logger = slog.New(slog.NewTextHandler(ts.log, nil))
 	ts.server = NewServer(ts.engine, opts)
-	ts.http = httptest.NewServer(ts.server.Handler())
+	// The net/http server gets the timeouts of the options, as serve's.
+	ts.http = httptest.NewUnstartedServer(ts.server.Handler())
+	ts.server.ConfigureHTTPServer(ts.http.Config)
+	ts.http.Start()
 	ts.client = NewClient(ts.http.URL)
 	ts.client.HTTPClient = ts.http.Client()
 	ts.client.Actor = railyard.Actor{Name: "Alice", Email: "alice@example.com"}

@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -88,8 +91,23 @@ func startBrowser() {
 }
 
 // tab returns a new browser tab for the test, closed at its end. It
-// skips the test without a browser, or fails it under CI=true.
+// skips the test without a browser, or fails it under CI=true. The
+// pages the tab loads must not violate the Content-Security-Policy: the
+// test fails at its end if one did.
 func tab(t *testing.T) context.Context {
+	t.Helper()
+	ctx, csp := tabWatchingCSP(t)
+	t.Cleanup(func() {
+		if v := csp.violations(ctx); len(v) > 0 {
+			t.Errorf("the pages violated the Content-Security-Policy:\n%s", strings.Join(v, "\n"))
+		}
+	})
+	return ctx
+}
+
+// tabWatchingCSP returns a new tab and what watches it for violations of
+// the Content-Security-Policy.
+func tabWatchingCSP(t *testing.T) (context.Context, *cspWatch) {
 	t.Helper()
 	browser.once.Do(startBrowser)
 	if browser.err != nil {
@@ -101,7 +119,61 @@ func tab(t *testing.T) context.Context {
 	ctx, cancel := chromedp.NewContext(browser.ctx, chromedp.WithNewBrowserContext()) // its own cookies
 	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
 	t.Cleanup(func() { cancelTimeout(); cancel() })
-	return ctx
+	csp := &cspWatch{}
+	if err := csp.start(ctx); err != nil {
+		t.Fatalf("watch the tab for CSP violations: %v", err)
+	}
+	return ctx, csp
+}
+
+// cspRecorder runs in every document of a watched tab before its own
+// scripts: it keeps the page's CSP violations in sessionStorage, which
+// outlives navigations within the site.
+const cspRecorder = `document.addEventListener("securitypolicyviolation", function (e) {
+  var v = JSON.parse(sessionStorage.getItem("csp-violations") || "[]");
+  v.push(e.effectiveDirective + " blocked " + (e.blockedURI || "?") + " in " + e.sourceFile + ":" + e.lineNumber + " (" + document.location.pathname + ")");
+  sessionStorage.setItem("csp-violations", JSON.stringify(v));
+});`
+
+// cspWatch collects a tab's Content-Security-Policy violations in two
+// ways: the browser's own log ("Refused to … because it violates the
+// following Content Security Policy directive"), and the pages'
+// securitypolicyviolation events (cspRecorder).
+type cspWatch struct {
+	mu  sync.Mutex
+	log []string
+}
+
+// start subscribes to the tab's log and installs the recorder.
+func (w *cspWatch) start(ctx context.Context) error {
+	err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*cdplog.EventEntryAdded); ok && strings.Contains(e.Entry.Text, "Content Security Policy") {
+			w.mu.Lock()
+			w.log = append(w.log, e.Entry.Text)
+			w.mu.Unlock()
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{}); err != nil {
+		return err
+	}
+	_, err = chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspRecorder})
+	return err
+}
+
+// violations returns what the log and the current page's site recorded.
+func (w *cspWatch) violations(ctx context.Context) []string {
+	w.mu.Lock()
+	v := slices.Clone(w.log)
+	w.mu.Unlock()
+	// The page may be gone (a failed test's timeout): then the log is
+	// what there is.
+	if rec, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`JSON.parse(sessionStorage.getItem("csp-violations") || "[]")`)); err == nil {
+		v = append(v, rec...)
+	}
+	return v
 }
 
 // run runs browser actions and fails the test on error.
@@ -355,4 +427,37 @@ func TestBrowserLargeOverviewTimeToUsable(t *testing.T) {
 	if best > 5000 {
 		t.Errorf("the overview took %.0f ms to be usable; the goal is under 1 s", best)
 	}
+}
+
+// TestBrowserCSPViolationsAreCaught checks the watch that every browser
+// test relies on: a page that breaks the policy is reported, both by the
+// browser's log and by the page's own events.
+func TestBrowserCSPViolationsAreCaught(t *testing.T) {
+	f := newFixture(t).seed()
+	ctx, csp := tabWatchingCSP(t)
+	run(t, ctx, "open the overview", chromedp.Navigate(f.srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#grid")))
+	if v := csp.violations(ctx); len(v) != 0 {
+		t.Fatalf("the overview violates the policy: %v", v)
+	}
+	// An inline style and an inline script, as an injection would add.
+	run(t, ctx, "inject", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Evaluate[chromedp.Void](`(() => {
+			document.body.setAttribute("style", "color: red");
+			const s = document.createElement("script"); s.textContent = "window.injected = true"; document.body.append(s);
+		})()`)(ctx, tg)
+		return err
+	}), waitJS(`JSON.parse(sessionStorage.getItem("csp-violations") || "[]").length >= 2`, 5*time.Second))
+	if evaluate[bool](t, ctx, `window.injected === true`) {
+		t.Error("the injected inline script ran")
+	}
+	v := csp.violations(ctx)
+	var style, script bool
+	for _, s := range v {
+		style = style || strings.Contains(s, "style-src")
+		script = script || strings.Contains(s, "script-src")
+	}
+	if !style || !script {
+		t.Errorf("violations %q, want the inline style and the inline script", v)
+	}
+	t.Logf("caught: %q", v)
 }

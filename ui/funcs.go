@@ -132,10 +132,23 @@ func versionLabel(v int64, display string) string {
 	return fmt.Sprintf("%s (#%d)", display, v)
 }
 
-// localPath returns p if it is a path on this site (so a redirect cannot
-// be turned into one to another site), else def.
+// localPath returns p if it is a plain path on this site, else def, so
+// that a redirect to it cannot lead to another site. Browsers are
+// lenient: they drop tabs and newlines from a URL ("/\t/evil.example" is
+// "//evil.example", another host), read "\" as "/", and ignore leading
+// spaces. So p must start with exactly one "/", and consist of printable
+// ASCII without "\" (anything else is percent-encoded in a real path);
+// then it cannot hold a scheme or a host.
 func localPath(p, def string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+	if len(p) == 0 || p[0] != '/' || len(p) > 1 && p[1] == '/' {
+		return def
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c <= ' ' || c >= 0x7f || c == '\\' {
+			return def
+		}
+	}
+	if u, err := url.Parse(p); err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
 		return def
 	}
 	return p

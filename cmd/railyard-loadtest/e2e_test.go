@@ -11,21 +11,47 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
-// buildRailyard builds the railyard binary from ../railyard.
+// built is the railyard binary the tests share: one build per test run.
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+// TestMain removes the shared binary after the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+// buildRailyard builds the railyard binary from ../railyard, once.
 func buildRailyard(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds railyard and runs it as a process: skipped with -short")
 	}
-	bin := filepath.Join(t.TempDir(), "railyard")
-	if out, err := exec.Command("go", "build", "-buildvcs=false", "-o", bin, "../railyard").CombinedOutput(); err != nil {
-		t.Fatalf("go build ../railyard: %v\n%s", err, out)
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "railyard-loadtest-bin-"); built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "railyard")
+		if out, err := exec.Command("go", "build", "-buildvcs=false", "-o", built.bin, "../railyard").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build ../railyard: %v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	return bin
+	return built.bin
 }
 
 // startTestServer runs `railyard serve` in a temporary directory until
@@ -229,5 +255,42 @@ func countEvents(t *testing.T, server, kind string) int {
 			return n
 		}
 		q.Set("before", fmt.Sprint(*page.Next))
+	}
+}
+
+// TestSlowBodiesScenario runs the slow-bodies attack, shortened and with
+// short server timeouts, as a user would: the server lets every kind of
+// attacking connection go, answers the ordinary clients throughout and
+// stays small.
+func TestSlowBodiesScenario(t *testing.T) {
+	bin := buildRailyard(t)
+	var stdout, stderr bytes.Buffer
+	m := &Main{Stdout: &stdout, Stderr: &stderr}
+	code := m.Run(context.Background(), []string{"--scenario", "slow-bodies", "--railyard-bin", bin, "-o", "json",
+		"--duration", "4s", "--attack-baseline", "1s", "--rate", "10", "--attack-announce", "6", "--attack-slow", "2", "--attack-idle", "2",
+		"--serve-arg=--body-timeout=1s", "--serve-arg=--idle-timeout=1s"})
+	if code != exitOK {
+		t.Fatalf("exit code %d\nstderr:\n%s", code, stderr.String())
+	}
+	var rep Report
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, stdout.String())
+	}
+	if rep.Scenario != "slow-bodies" || rep.Attack == nil || rep.Attack.Baseline == nil || rep.Memory == nil {
+		t.Fatalf("report = %s", stdout.String())
+	}
+	for kind, answer := range map[string]string{attackAnnounce: "408", attackSlow: "408", attackIdle: "closed"} {
+		c := rep.Attack.Connections[kind]
+		if c == nil || c.ClosedByServer == 0 || c.Answers[answer] != c.ClosedByServer || c.HeldMs == nil || c.HeldMs.Max > 3000 {
+			t.Errorf("%s: %+v, want every connection let go with %s within 3 s", kind, c, answer)
+		}
+	}
+	if n := sumErrors(rep.Errors); n != 0 || rep.Counts.ReleasesCreated == 0 {
+		t.Errorf("the ordinary clients: %d errors, %d releases created", n, rep.Counts.ReleasesCreated)
+	}
+	for _, target := range rep.Targets {
+		if target.Met != nil && !*target.Met {
+			t.Errorf("target missed: %+v", target)
+		}
 	}
 }

@@ -61,11 +61,15 @@ type cliOptions struct {
 	railyardBin string
 	keepData    bool
 	help        bool
+	// serveArgs are passed to the scenario's railyard serve.
+	serveArgs []string
+	// attack parameterizes --scenario slow-bodies.
+	attack attackOptions
 }
 
 // defaultCLIOptions are the flags' defaults.
 func defaultCLIOptions() cliOptions {
-	return cliOptions{Options: DefaultOptions(), envs: 3, mix: "releases=100", output: "table"}
+	return cliOptions{Options: DefaultOptions(), envs: 3, mix: "releases=100", output: "table", attack: defaultAttackOptions()}
 }
 
 // flagSet binds the flags to c; c's values are the defaults.
@@ -99,9 +103,14 @@ func (c *cliOptions) flagSet() *pflag.FlagSet {
 	fs.DurationVar(&c.RequestTimeout, "timeout", c.RequestTimeout, "timeout of one request")
 	fs.StringVarP(&c.output, "output", "o", c.output, "report format: table or json")
 	fs.BoolVar(&c.Progress, "progress", c.Progress, "print a progress line on stderr every second")
-	fs.StringVar(&c.scenario, "scenario", c.scenario, "run scenario a, b or c against a fresh railyard serve (flags given override the scenario's)")
+	fs.StringVar(&c.scenario, "scenario", c.scenario, "run scenario a, b, c or slow-bodies against a fresh railyard serve (flags given override the scenario's)")
 	fs.StringVar(&c.railyardBin, "railyard-bin", c.railyardBin, "railyard binary of --scenario (default: railyard on PATH)")
 	fs.BoolVar(&c.keepData, "keep-data", c.keepData, "keep the scenario server's data directory")
+	fs.StringArrayVar(&c.serveArgs, "serve-arg", c.serveArgs, "an argument for the scenario's railyard serve, e.g. --serve-arg=--body-timeout=5s (repeatable)")
+	fs.IntVar(&c.attack.Announcers, "attack-announce", c.attack.Announcers, "slow-bodies: connections announcing a 64 MiB body and sending a byte a second")
+	fs.IntVar(&c.attack.SlowBodies, "attack-slow", c.attack.SlowBodies, "slow-bodies: connections sending a 1,000-byte body at 0.5 byte/s")
+	fs.IntVar(&c.attack.Idle, "attack-idle", c.attack.Idle, "slow-bodies: keep-alive connections left idle after one request")
+	fs.DurationVar(&c.attack.Baseline, "attack-baseline", c.attack.Baseline, "slow-bodies: how long the ordinary load runs alone before the attack")
 	fs.BoolVarP(&c.help, "help", "h", false, "show this help")
 	return fs
 }
@@ -114,7 +123,7 @@ into Git and peak memory. See docs/benchmarks.md.
 
 Usage:
   railyard-loadtest --server URL [--git-remote PATH_OR_URL] [--pid N] [flags]
-  railyard-loadtest --scenario a|b|c --railyard-bin PATH [flags]
+  railyard-loadtest --scenario a|b|c|slow-bodies --railyard-bin PATH [flags]
 
 Flags:
 `
@@ -178,7 +187,7 @@ func parseArgs(args []string, stderr io.Writer) (*cliOptions, error) {
 	if c.scenario != "" {
 		sc, ok := scenarioByName(c.scenario)
 		if !ok {
-			return nil, fmt.Errorf("--scenario %q is not known: use a, b or c", c.scenario)
+			return nil, fmt.Errorf("--scenario %q is not known: use %s", c.scenario, scenarioNames)
 		}
 		for _, name := range []string{"server", "git-remote", "pid"} {
 			if fs.Changed(name) {

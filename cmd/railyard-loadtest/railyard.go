@@ -31,12 +31,12 @@ type railyardProcess struct {
 var listeningRE = regexp.MustCompile(`^Railyard listening on (http://\S+)$`)
 
 // startRailyard runs `bin serve` with its data in dataDir on a port the
-// kernel picks, learns the URL from the line serve prints, and waits
-// until /readyz answers. Its output goes to log, which must be safe for
-// concurrent writes (an *os.File is).
-func startRailyard(ctx context.Context, bin, dataDir string, log io.Writer) (*railyardProcess, error) {
+// kernel picks, and the extra arguments, learns the URL from the line
+// serve prints, and waits until /readyz answers. Its output goes to log,
+// which must be safe for concurrent writes (an *os.File is).
+func startRailyard(ctx context.Context, bin, dataDir string, log io.Writer, extra ...string) (*railyardProcess, error) {
 	p := &railyardProcess{DataDir: dataDir, exited: make(chan struct{})}
-	p.cmd = exec.Command(bin, "serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0")
+	p.cmd = exec.Command(bin, append([]string{"serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0"}, extra...)...)
 	p.cmd.Stderr = log
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {

@@ -60,6 +60,8 @@ type Report struct {
 	Machine *Machine `json:"machine"`
 	// Targets are the scenario's targets, empty without --scenario.
 	Targets []TargetResult `json:"targets,omitempty"`
+	// Attack is the slow-bodies scenario's attack; null in other runs.
+	Attack *AttackReport `json:"attack,omitempty"`
 }
 
 // Parameters are the options the run used.
@@ -235,6 +237,7 @@ func (rep *Report) writeTable(w io.Writer) error {
 		}
 	}
 	rep.writeEndToEnd(&b)
+	rep.writeAttack(&b)
 	if m := rep.Memory; m != nil {
 		hwm := "unknown (process gone)"
 		if m.VmHWMMiB != nil {

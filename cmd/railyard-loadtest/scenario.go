@@ -20,11 +20,30 @@ type scenario struct {
 	set func(c *cliOptions)
 	// targets judges a report.
 	targets func(rep *Report) []TargetResult
+	// run runs the scenario against the server it started, with o's
+	// Server, GitRemote and PID set; nil runs the load of the options.
+	run func(m *Main, ctx context.Context, c *cliOptions, o Options) (*Report, error)
 }
 
-// scenarioByName returns a scenario: a, b or c.
+// scenarioNames are the scenarios --scenario knows.
+const scenarioNames = "a, b, c or slow-bodies"
+
+// scenarioByName returns a scenario: a, b, c or slow-bodies.
 func scenarioByName(name string) (scenario, bool) {
 	switch name {
+	case "slow-bodies":
+		return scenario{
+			name: "slow-bodies",
+			title: "slow and large requests: 30 connections announcing 64 MiB and sending a byte a second, 10 bodies at 0.5 byte/s and " +
+				"10 idle keep-alive connections, while 4 clients publish releases and lock at 20 operations/s",
+			set: func(c *cliOptions) {
+				c.Apps, c.envs, c.Clients, c.ManifestSize = 50, 3, 4, 2048
+				c.Rate, c.Duration, c.Releases = 20, 90*time.Second, 0
+				c.Setup, c.mix = SetupChain, "releases=90,locks=10"
+			},
+			targets: slowBodiesTargets,
+			run:     (*Main).runSlowBodies,
+		}, true
 	case "a":
 		return scenario{
 			name:  "a",
@@ -148,7 +167,7 @@ func (m *Main) runScenario(ctx context.Context, sc scenario, c *cliOptions) (*Re
 		return nil, err
 	}
 	defer log.Close()
-	srv, err := startRailyard(ctx, bin, filepath.Join(tmp, "data"), log)
+	srv, err := startRailyard(ctx, bin, filepath.Join(tmp, "data"), log, c.serveArgs...)
 	if err != nil {
 		return nil, fmt.Errorf("%w (log: %s)", err, log.Name())
 	}
@@ -158,7 +177,13 @@ func (m *Main) runScenario(ctx context.Context, sc scenario, c *cliOptions) (*Re
 	o.Server = srv.URL
 	o.GitRemote = filepath.Join(srv.DataDir, "git", "manifests.git")
 	o.PID = srv.PID()
-	rep, runErr := Run(ctx, o, m.Stderr)
+	var rep *Report
+	var runErr error
+	if sc.run != nil {
+		rep, runErr = sc.run(m, ctx, c, o)
+	} else {
+		rep, runErr = Run(ctx, o, m.Stderr)
+	}
 	if err := srv.stop(time.Minute); err != nil && runErr == nil {
 		fmt.Fprintf(m.Stderr, "scenario %s: stopping railyard serve: %v\n", sc.name, err)
 	}

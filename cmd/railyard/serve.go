@@ -47,6 +47,7 @@ type serveOptions struct {
 	trainCatchUp time.Duration
 	git          gitOptions
 	debug        debugOptions
+	http         httpOptions
 }
 
 func (m *Main) newServeCommand() *cobra.Command {
@@ -78,6 +79,9 @@ SIGTERM.`,
 			if !cmd.Flags().Changed("git-token") {
 				o.git.token = m.Getenv("RAILYARD_GIT_TOKEN")
 			}
+			if err := o.http.fromEnv(cmd, m.Getenv); err != nil {
+				return err
+			}
 			return m.serve(ctx, o)
 		}),
 	}
@@ -96,6 +100,7 @@ SIGTERM.`,
 		"at start, run the scheduled release trains that fired this long before (while the server was down), once each; 0: only trains that fire from now on")
 	o.git.addFlags(cmd)
 	o.debug.addFlags(cmd)
+	o.http.addFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("log-format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("log-level", cobra.FixedCompletions([]string{"debug", "info", "warn", "error"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.MarkFlagDirname("data-dir")
@@ -117,6 +122,9 @@ func (o *serveOptions) validate() error {
 		return usageErrorf("--train-catch-up must not be negative, got %s", o.trainCatchUp)
 	}
 	if err := o.debug.validate(o.listen); err != nil {
+		return err
+	}
+	if err := o.http.validate(o.maxRequestBytes); err != nil {
 		return err
 	}
 	return o.git.validate()
@@ -176,7 +184,7 @@ func (m *Main) serve(ctx context.Context, o *serveOptions) error {
 			return fmt.Errorf("set up git export: %w", err)
 		}
 	}
-	srv := newHTTPServer(engine, exporter, o, logger)
+	srv := newHTTPServer(engine, exporter, o, ln.Addr(), logger)
 	// The listener accepts connections already: say so before serving, so
 	// that whoever sees the server answer has seen this line too.
 	url := "http://" + ln.Addr().String()
@@ -222,13 +230,18 @@ func (m *Main) serve(ctx context.Context, o *serveOptions) error {
 }
 
 // newHTTPServer returns the HTTP server of the API over engine, with the
-// read-only Git server of the exporter's repository when there is one.
-func newHTTPServer(engine *railyard.Engine, exporter *gitrepo.Exporter, o *serveOptions, logger *slog.Logger) *http.Server {
+// read-only Git server of the exporter's repository when there is one,
+// for a listener on addr. Every request passes the API server's guard
+// (allowed hosts, cross-site requests, body rate and memory, write
+// deadlines), the Git server's included.
+func newHTTPServer(engine *railyard.Engine, exporter *gitrepo.Exporter, o *serveOptions, addr net.Addr, logger *slog.Logger) *http.Server {
 	opts := rhttp.Options{
 		MaxManifestBytes: o.maxManifestBytes,
 		MaxRequestBytes:  o.maxRequestBytes,
 		Logger:           logger,
+		Ready:            dataDirReady(o.dataDir),
 	}
+	o.http.apply(&opts, o.http.resolveAllowedHosts(addr, logger))
 	uiOpts := ui.Options{Logger: logger.With("component", "ui")}
 	if exporter != nil {
 		opts.ExportStatus = exporter.Status
@@ -238,12 +251,13 @@ func newHTTPServer(engine *railyard.Engine, exporter *gitrepo.Exporter, o *serve
 	// do not claim.
 	web := ui.NewHandler(engine, uiOpts)
 	opts.Fallback = web
-	api := rhttp.NewServer(engine, opts).Handler()
+	apiServer := rhttp.NewServer(engine, opts)
+	api := apiServer.Handler()
 	handler := api
 	if exporter != nil {
 		// A prefix check, not a ServeMux: a mux would redirect paths
 		// with '..' segments that the API refuses outright.
-		git := gitrepo.NewHTTPHandler(gitRepoPath, exporter.Dir())
+		git := apiServer.Guard(gitrepo.NewHTTPHandler(gitRepoPath, exporter.Dir()))
 		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if strings.HasPrefix(r.URL.Path, gitRepoPath+"/") {
 				git.ServeHTTP(w, r)
@@ -253,10 +267,10 @@ func newHTTPServer(engine *railyard.Engine, exporter *gitrepo.Exporter, o *serve
 		})
 	}
 	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		Handler:  handler,
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	apiServer.ConfigureHTTPServer(srv)
 	// Live-update streams never end by themselves: end them at shutdown.
 	srv.RegisterOnShutdown(web.Close)
 	return srv
