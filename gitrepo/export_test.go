@@ -313,7 +313,10 @@ func TestRemoteDownAndBack(t *testing.T) {
 func TestBadRemotes(t *testing.T) {
 	t.Run("unreachable", func(t *testing.T) {
 		e := newTestEnv(t)
-		e.x.cfg.RemoteURL = "http://127.0.0.1:1/nothing.git"
+		e.x = NewExporter(e.eng, Config{Dir: filepath.Join(e.dir, "w.git"), RemoteURL: "http://127.0.0.1:1/nothing.git"})
+		if err := e.x.Open(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 		e.must(envCmd("development", railyard.EnvironmentConfig{}))
 		err := e.x.Sync(context.Background())
 		if err == nil || !strings.HasPrefix(err.Error(), "cannot reach the manifest repository http://127.0.0.1:1/nothing.git: ") {

@@ -186,18 +186,34 @@ const (
 	sshConnectSecs   = 30
 )
 
+// remoteName is the name under which git knows the remote. Its URL is
+// given through the environment, never on the command line, where every
+// user of the host could read a token in it.
+const remoteName = "origin"
+
 // remoteEnv configures how git reaches the remote through its
-// environment: credentials (GIT_CONFIG_* for an https token header,
-// GIT_SSH_COMMAND for a key), and limits that make a stalled connection
-// fail instead of hanging (HTTP low-speed limits, ssh keep-alives).
+// environment: the remote's URL and credentials (GIT_CONFIG_* for the URL
+// and an https token header, GIT_SSH_COMMAND for a key), and limits that
+// make a stalled connection fail instead of hanging (HTTP low-speed
+// limits, ssh keep-alives).
 func remoteEnv(cfg Config) []string {
 	env := []string{
 		fmt.Sprintf("GIT_HTTP_LOW_SPEED_LIMIT=%d", lowSpeedLimit),
 		fmt.Sprintf("GIT_HTTP_LOW_SPEED_TIME=%d", lowSpeedTime),
 	}
+	var config [][2]string
+	if cfg.RemoteURL != "" {
+		config = append(config, [2]string{"remote." + remoteName + ".url", cfg.RemoteURL})
+	}
 	if cfg.Token != "" {
 		basic := base64.StdEncoding.EncodeToString([]byte(cfg.TokenUser + ":" + cfg.Token))
-		env = append(env, "GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=http.extraHeader", "GIT_CONFIG_VALUE_0=Authorization: Basic "+basic)
+		config = append(config, [2]string{"http.extraHeader", "Authorization: Basic " + basic})
+	}
+	if len(config) > 0 {
+		env = append(env, fmt.Sprintf("GIT_CONFIG_COUNT=%d", len(config)))
+		for i, kv := range config {
+			env = append(env, fmt.Sprintf("GIT_CONFIG_KEY_%d=%s", i, kv[0]), fmt.Sprintf("GIT_CONFIG_VALUE_%d=%s", i, kv[1]))
+		}
 	}
 	if cfg.CAFile != "" {
 		env = append(env, "GIT_SSL_CAINFO="+cfg.CAFile)
@@ -499,7 +515,7 @@ func (x *Exporter) build(ctx context.Context, events []*railyard.Event) (tip str
 // push pushes tip to the remote branch, refusing anything but a
 // fast-forward.
 func (x *Exporter) push(ctx context.Context, tip string) error {
-	out, err := x.git.run(ctx, "push", "--porcelain", "--quiet", x.cfg.RemoteURL, tip+":refs/heads/"+x.cfg.Branch)
+	out, err := x.git.run(ctx, "push", "--porcelain", "--quiet", remoteName, tip+":refs/heads/"+x.cfg.Branch)
 	if err == nil {
 		return nil
 	}

@@ -67,6 +67,11 @@ func parseBranchCommit(rec string) (branchCommit, error) {
 	return c, nil
 }
 
+// byRailyard limits git log to the commits Railyard committed (or that
+// claim to be): git skips the others without formatting them, so that
+// reading past many commits of people costs little.
+var byRailyard = "--committer=^" + committer.Name + " <" + committer.Email + ">"
+
 // logCommits runs git log with branchFormat and args, and returns the
 // commits it lists.
 func (x *Exporter) logCommits(ctx context.Context, args ...string) ([]branchCommit, error) {
@@ -94,7 +99,7 @@ func (x *Exporter) logCommits(ctx context.Context, args ...string) ([]branchComm
 func (x *Exporter) ownOnLine(ctx context.Context, head string, n int) ([]branchCommit, error) {
 	var own []branchCommit
 	for skip, chunk := 0, 16; ; skip, chunk = skip+chunk, chunk*8 {
-		commits, err := x.logCommits(ctx, "--first-parent", "--skip="+strconv.Itoa(skip), "--max-count="+strconv.Itoa(chunk), head)
+		commits, err := x.logCommits(ctx, "--first-parent", byRailyard, "--skip="+strconv.Itoa(skip), "--max-count="+strconv.Itoa(chunk), head)
 		if err != nil {
 			return nil, err
 		}
@@ -177,7 +182,7 @@ func (x *Exporter) checkNothingNewerOffLine(ctx context.Context, head string, ne
 	if head == newest.sha {
 		return nil
 	}
-	args := []string{head}
+	args := []string{byRailyard, head}
 	if newest.sha != "" {
 		args = append(args, "^"+newest.sha)
 	}
@@ -216,7 +221,7 @@ func (x *Exporter) repository() string {
 // is empty).
 func (x *Exporter) fetch(ctx context.Context) (string, error) {
 	url := x.cfg.RemoteURL
-	out, err := x.git.run(ctx, "ls-remote", "--heads", url)
+	out, err := x.git.run(ctx, "ls-remote", "--heads", remoteName)
 	if isTimeout(err) {
 		return "", remoteTimeout(err, "git ls-remote of", url)
 	}
@@ -244,7 +249,7 @@ func (x *Exporter) fetch(ctx context.Context) (string, error) {
 		return "", nil // an empty repository: the first export creates the branch
 	}
 	remoteRef := "refs/remotes/origin/" + x.cfg.Branch
-	if _, err := x.git.run(ctx, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", url, "+refs/heads/"+x.cfg.Branch+":"+remoteRef); err != nil {
+	if _, err := x.git.run(ctx, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remoteName, "+refs/heads/"+x.cfg.Branch+":"+remoteRef); err != nil {
 		if isTimeout(err) {
 			return "", remoteTimeout(err, "git fetch from", url)
 		}

@@ -242,7 +242,9 @@ func TestServeNeverShowsTheToken(t *testing.T) {
 		t.Errorf("export status while the remote fails: %s", seen[0])
 	}
 	failing.Store(false)
-	waitStatus(t, c, "the export", func(st *railyard.ExportStatus) bool { return st.PendingEvents == 0 && st.State == railyard.ExportStateOK })
+	waitStatus(t, c, "the export", func(st *railyard.ExportStatus) bool {
+		return st.PendingEvents == 0 && st.State == railyard.ExportStateOK
+	})
 	show()
 	served := filepath.Join(t.TempDir(), "served.git")
 	if out, err := exec.Command("git", "clone", "--quiet", "--bare", url+"/git/manifests.git", served).CombinedOutput(); err != nil {
