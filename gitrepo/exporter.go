@@ -391,7 +391,7 @@ func (x *Exporter) exportBatch(ctx context.Context, events []*railyard.Event) er
 	tip, failed, err := x.build(ctx, events)
 	if err != nil {
 		x.idx = newIndex() // the failed build changed it
-		if failed > 0 {
+		if failed > 0 && ctx.Err() == nil {
 			if err := x.exportBatch(ctx, events[:failed]); err != nil {
 				return err
 			}
