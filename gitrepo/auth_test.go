@@ -91,9 +91,16 @@ func TestTokenOverPlainHTTPIsRefused(t *testing.T) {
 	e := newTestEnv(t)
 	x := NewExporter(e.eng, Config{Dir: filepath.Join(e.dir, "w.git"), RemoteURL: "http://git.example.com/m.git", Token: "t"})
 	err := x.Open(context.Background())
-	want := "gitrepo: refusing to send the Git token to http://git.example.com/m.git over unencrypted http: use https"
+	want := "gitrepo: refusing to send Git credentials to http://git.example.com/m.git over unencrypted http: use https"
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
+	}
+	// Credentials in the URL itself, a token as the user name too.
+	for _, remote := range []string{"http://s3cret@git.example.com/m.git", "http://user:s3cret@git.example.com/m.git"} {
+		x := NewExporter(e.eng, Config{Dir: filepath.Join(e.dir, "w.git"), RemoteURL: remote})
+		if err := x.Open(context.Background()); err == nil || err.Error() != want {
+			t.Errorf("%s: got %v, want %s", RedactURL(remote), err, want)
+		}
 	}
 }
 

@@ -151,3 +151,51 @@ func cpuTime(who int) time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkResume measures resume on a branch of 5,000 of Railyard's
+// commits: with Railyard's last commit at its head (every start), and
+// under 200 commits of people (the branch moved). Resume reads only the
+// commits above Railyard's newest and the one below it, so its cost does
+// not depend on the history's length.
+// Run: go test ./gitrepo -run XXX -bench Resume
+func BenchmarkResume(b *testing.B) {
+	for _, foreign := range []int{0, 200} {
+		b.Run(fmt.Sprintf("commits=5000/foreign=%d", foreign), func(b *testing.B) {
+			e := newLocalTestEnv(b)
+			e.must(envCmd("development", railyard.EnvironmentConfig{}))
+			for i := 0; i < 50; i++ {
+				var cmds []railyard.Command
+				for j := 0; j < 50; j++ { // a lock put and deleted: the trees stay small
+					cmds = append(cmds, &railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "development", ID: "hold", Message: "Hold"},
+						&railyard.DeleteLock{LockKind: railyard.LockEnvironment, Environment: "development", ID: "hold"})
+				}
+				e.must(cmds...)
+			}
+			e.sync()
+			if foreign > 0 {
+				p := clonePerson(b, e)
+				for i := 0; i < foreign; i++ {
+					p.git("commit", "--quiet", "--allow-empty", "-m", fmt.Sprintf("Note %d", i))
+				}
+				p.git("push", "--quiet", "origin", "main")
+			}
+			ctx := context.Background()
+			for b.Loop() {
+				e.x.ready = false
+				if err := e.x.resume(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if e.x.exported != 5001 {
+				b.Fatalf("resumed after event %d, want 5001", e.x.exported)
+			}
+			// For comparison: reading the whole first-parent line.
+			start := time.Now()
+			all, err := e.x.logCommits(ctx, "--first-parent", e.x.base)
+			if err != nil || len(all) != 5001+foreign {
+				b.Fatalf("%d commits, %v", len(all), err)
+			}
+			b.ReportMetric(float64(time.Since(start).Milliseconds()), "ms/full-scan")
+		})
+	}
+}

@@ -55,8 +55,11 @@ type builder struct {
 	ctx   context.Context
 	marks map[string]string // release manifest path → blob mark, for releases created in this batch
 	ev    *railyard.Event   // the event being written
-	// manifests[i] is the blob of the manifest change i of ev deploys
+	// manifests[i] is the blob of the manifest change i of ev deploys;
+	// created[i] the blobs (by environment) of the release change i of ev
+	// creates, which a later change of ev may delete from marks.
 	manifests []string
+	created   []map[string]string
 
 	// per event: the Argo CD documents to re-render
 	dirtyApps     map[[2]string]bool // (env, app)
@@ -122,6 +125,17 @@ func (b *builder) team(app string) (string, error) {
 	return string(t), nil
 }
 
+// commitRecovering is commit, returning a panic as an error that names the
+// event: a malformed event must not take the process down.
+func (b *builder) commitRecovering(ev *railyard.Event) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = recovered(ev.ID, v)
+		}
+	}()
+	return b.commit(ev)
+}
+
 // commit writes one event as one commit.
 func (b *builder) commit(ev *railyard.Event) error {
 	b.ev = ev
@@ -131,6 +145,7 @@ func (b *builder) commit(ev *railyard.Event) error {
 	// oracle, takes them only between commits): the event's manifests
 	// first, then the manifests its deploys point at are resolved.
 	b.manifests = make([]string, len(ev.Changes))
+	b.created = make([]map[string]string, len(ev.Changes))
 	for i := range ev.Changes {
 		if err := b.prepare(i, &ev.Changes[i]); err != nil {
 			return fmt.Errorf("event %d (%s): %w", ev.ID, ev.Kind, err)
@@ -173,8 +188,11 @@ func (b *builder) prepare(i int, ch *railyard.Change) error {
 	switch ch.Op {
 	case railyard.ChangeReleaseCreate:
 		r := ch.Release
+		b.created[i] = make(map[string]string, len(r.Manifests))
 		for _, env := range slices.Sorted(maps.Keys(r.Manifests)) {
-			b.marks[releaseManifest(r.Application, r.Version, env)] = b.fi.blob([]byte(r.Manifests[env]))
+			mark := b.fi.blob([]byte(r.Manifests[env]))
+			b.created[i][env] = mark
+			b.marks[releaseManifest(r.Application, r.Version, env)] = mark
 		}
 	case railyard.ChangeReleaseDelete:
 		prefix := releaseDir(ch.Application, ch.Version) + "/"
@@ -207,7 +225,7 @@ func (b *builder) apply(i int, ch *railyard.Change) error {
 		b.idx.teams[ch.Application] = ""
 		return nil
 	case railyard.ChangeReleaseCreate:
-		b.putRelease(ch.Release)
+		b.putRelease(ch.Release, b.created[i])
 		return nil
 	case railyard.ChangeReleaseDelete:
 		b.fi.del(releaseDir(ch.Application, ch.Version))
@@ -330,7 +348,9 @@ func (b *builder) markTeamChangeInUnloadedEnvs(app string) error {
 	return nil
 }
 
-func (b *builder) putRelease(r *railyard.Release) {
+// putRelease writes a release; blobs are its manifests' blobs by
+// environment.
+func (b *builder) putRelease(r *railyard.Release, blobs map[string]string) {
 	dir := releaseDir(r.Application, r.Version)
 	b.fi.del(dir) // a version re-created after cleanup starts clean
 	files := releaseFiles(r)
@@ -338,8 +358,7 @@ func (b *builder) putRelease(r *railyard.Release) {
 		b.fi.put(path.Join(dir, name), modeFile, []byte(files[name]))
 	}
 	for _, env := range slices.Sorted(maps.Keys(r.Manifests)) {
-		p := releaseManifest(r.Application, r.Version, env)
-		b.fi.putRef(p, modeFile, b.marks[p])
+		b.fi.putRef(releaseManifest(r.Application, r.Version, env), modeFile, blobs[env])
 	}
 }
 

@@ -10,15 +10,23 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 )
 
 // catFile reads objects through one long-running `git cat-file --batch`,
 // so a lookup costs a pipe round trip instead of a process start. Not safe
-// for concurrent use.
+// for concurrent use. A request not answered within the gitCmd's timeout
+// kills cat-file, and the request fails with a *timeoutError.
 type catFile struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	stdout *bufio.Reader
+	// timeout bounds each request; the timer kills cat-file when it
+	// fires, and timedOut records that it did.
+	timeout  time.Duration
+	timer    *time.Timer
+	timedOut atomic.Bool
 }
 
 // object is one object read by catFile.
@@ -42,7 +50,33 @@ func openCatFile(ctx context.Context, g *gitCmd) (*catFile, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start git cat-file: %w", err)
 	}
-	return &catFile{cmd: cmd, stdin: stdin, stdout: bufio.NewReaderSize(stdout, 64<<10)}, nil
+	c := &catFile{cmd: cmd, stdin: stdin, stdout: bufio.NewReaderSize(stdout, 64<<10), timeout: g.timeout}
+	if c.timeout > 0 {
+		c.timer = time.AfterFunc(c.timeout, func() {
+			c.timedOut.Store(true)
+			_ = killGroup(cmd.Process)
+		})
+		c.timer.Stop()
+	}
+	return c, nil
+}
+
+// arm starts the deadline of one request; the returned function stops it.
+func (c *catFile) arm() func() bool {
+	if c.timer == nil {
+		return func() bool { return false }
+	}
+	c.timer.Reset(c.timeout)
+	return c.timer.Stop
+}
+
+// failed turns an I/O error of a request into a *timeoutError if cat-file
+// was killed at its deadline.
+func (c *catFile) failed(err error) error {
+	if c.timedOut.Load() {
+		return &timeoutError{cmd: "git cat-file", after: c.timeout}
+	}
+	return fmt.Errorf("cat-file: %w", err)
 }
 
 // read returns the object named by rev (e.g. "<commit>:<path>"), or nil if
@@ -51,12 +85,13 @@ func (c *catFile) read(rev string) (*object, error) {
 	if strings.ContainsAny(rev, "\n") {
 		return nil, fmt.Errorf("cat-file: invalid object name %q", rev)
 	}
+	defer c.arm()()
 	if _, err := io.WriteString(c.stdin, rev+"\n"); err != nil {
-		return nil, fmt.Errorf("cat-file: %w", err)
+		return nil, c.failed(err)
 	}
 	header, err := c.stdout.ReadString('\n')
 	if err != nil {
-		return nil, fmt.Errorf("cat-file: %w", err)
+		return nil, c.failed(err)
 	}
 	header = strings.TrimSuffix(header, "\n")
 	if strings.HasSuffix(header, " missing") || strings.HasSuffix(header, " ambiguous") {
@@ -72,7 +107,7 @@ func (c *catFile) read(rev string) (*object, error) {
 	}
 	data := make([]byte, size+1) // content and the trailing newline
 	if _, err := io.ReadFull(c.stdout, data); err != nil {
-		return nil, fmt.Errorf("cat-file: %w", err)
+		return nil, c.failed(err)
 	}
 	return &object{sha: fields[0], kind: fields[1], data: data[:size]}, nil
 }
@@ -123,8 +158,9 @@ func parseTree(data []byte) ([]treeEntry, error) {
 	return entries, nil
 }
 
-// close ends cat-file.
+// close ends cat-file, killing it if it does not exit within its timeout.
 func (c *catFile) close() error {
+	defer c.arm()()
 	c.stdin.Close()
 	return c.cmd.Wait()
 }

@@ -313,7 +313,10 @@ func TestRemoteDownAndBack(t *testing.T) {
 func TestBadRemotes(t *testing.T) {
 	t.Run("unreachable", func(t *testing.T) {
 		e := newTestEnv(t)
-		e.x.cfg.RemoteURL = "http://127.0.0.1:1/nothing.git"
+		e.x = NewExporter(e.eng, Config{Dir: filepath.Join(e.dir, "w.git"), RemoteURL: "http://127.0.0.1:1/nothing.git"})
+		if err := e.x.Open(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 		e.must(envCmd("development", railyard.EnvironmentConfig{}))
 		err := e.x.Sync(context.Background())
 		if err == nil || !strings.HasPrefix(err.Error(), "cannot reach the manifest repository http://127.0.0.1:1/nothing.git: ") {
@@ -378,9 +381,13 @@ func TestBadRemotes(t *testing.T) {
 		}
 		other.must(envCmd("qa", railyard.EnvironmentConfig{}))
 		err := other.x.Sync(context.Background())
-		if err == nil || !strings.HasPrefix(err.Error(), "the manifest repository holds event 2 but the database's newest event is 1: "+
+		head := e.git("rev-parse", "--short=12", "main")[:12]
+		if err == nil || !strings.HasPrefix(err.Error(), "the manifest repository holds event 2 (commit "+head+") but the database's newest event is 1: "+
 			"the database is not the one that wrote the repository (restored from an older backup?)") {
 			t.Errorf("got %v", err)
+		}
+		if st, _ := other.x.Status(context.Background()); st.State != railyard.ExportStateStopped || st.LastError != err.Error() {
+			t.Errorf("status: got state %q, lastError %q", st.State, st.LastError)
 		}
 		// New changes bring the database up to the repository's event
 		// id: its events 1 and 2 are not the repository's, and exporting
@@ -388,7 +395,7 @@ func TestBadRemotes(t *testing.T) {
 		other.now = t0.Add(time.Hour)
 		other.must(envCmd("qa2", railyard.EnvironmentConfig{}))
 		err = other.x.Sync(context.Background())
-		want := "the manifest repository's event 2 happened at 2026-11-02T09:00:00Z, the database's event 2 at 2026-11-02T10:00:00Z: " +
+		want := "the manifest repository's event 2 (commit " + head + ") happened at 2026-11-02T09:00:00Z, the database's event 2 at 2026-11-02T10:00:00Z: " +
 			"the database is not the one that wrote the repository"
 		if err == nil || !strings.HasPrefix(err.Error(), want) {
 			t.Errorf("got %v, want %s…", err, want)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -65,6 +64,12 @@ type Config struct {
 	// RepackEvery is how many batches Run exports between background
 	// repacks of Dir; default 8.
 	RepackEvery int
+	// GitTimeout is the deadline of every git command (for the long-lived
+	// cat-file, of every request to it): a command still running then is
+	// killed with every process it started, and the attempt is retried
+	// with backoff. Default DefaultGitTimeout; background repacks, which
+	// read the whole repository, get ten times as long.
+	GitTimeout time.Duration
 	// Now is the clock; default time.Now.
 	Now    railyard.Clock
 	Logger *slog.Logger
@@ -140,6 +145,9 @@ func NewExporter(src EventSource, cfg Config) *Exporter {
 	if cfg.RepackEvery <= 0 {
 		cfg.RepackEvery = 8
 	}
+	if cfg.GitTimeout <= 0 {
+		cfg.GitTimeout = DefaultGitTimeout
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -147,8 +155,9 @@ func NewExporter(src EventSource, cfg Config) *Exporter {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	x := &Exporter{src: src, cfg: cfg, idx: newIndex(), openWriter: openPackWriter}
-	x.git = &gitCmd{dir: cfg.Dir, env: credentialEnv(cfg)}
+	x.git = &gitCmd{dir: cfg.Dir, env: remoteEnv(cfg), timeout: cfg.GitTimeout}
 	x.status.Enabled = true
+	x.status.State = railyard.ExportStateOK
 	x.status.Remote = RedactURL(cfg.RemoteURL)
 	if x.local() {
 		x.status.Remote = cfg.Dir
@@ -160,19 +169,59 @@ func NewExporter(src EventSource, cfg Config) *Exporter {
 // local reports whether Dir is the manifest repository itself.
 func (x *Exporter) local() bool { return x.cfg.RemoteURL == "" }
 
-// credentialEnv passes credentials to git through its environment:
-// GIT_CONFIG_* for an https token header, GIT_SSH_COMMAND for a key.
-func credentialEnv(cfg Config) []string {
-	var env []string
+// HTTP transfers slower than lowSpeedLimit bytes a second for
+// lowSpeedTime seconds are aborted by git itself: a transfer that stalls
+// fails within a minute even when the git timeout is raised for a large
+// first fetch.
+const (
+	lowSpeedLimit = 1000
+	lowSpeedTime  = 60
+)
+
+// ssh keep-alives: a connection that stops answering is dropped after
+// sshAliveInterval × sshAliveCount.
+const (
+	sshAliveInterval = 15
+	sshAliveCount    = 4
+	sshConnectSecs   = 30
+)
+
+// remoteName is the name under which git knows the remote. Its URL is
+// given through the environment, never on the command line, where every
+// user of the host could read a token in it.
+const remoteName = "origin"
+
+// remoteEnv configures how git reaches the remote through its
+// environment: the remote's URL and credentials (GIT_CONFIG_* for the URL
+// and an https token header, GIT_SSH_COMMAND for a key), and limits that
+// make a stalled connection fail instead of hanging (HTTP low-speed
+// limits, ssh keep-alives).
+func remoteEnv(cfg Config) []string {
+	env := []string{
+		fmt.Sprintf("GIT_HTTP_LOW_SPEED_LIMIT=%d", lowSpeedLimit),
+		fmt.Sprintf("GIT_HTTP_LOW_SPEED_TIME=%d", lowSpeedTime),
+	}
+	var config [][2]string
+	if cfg.RemoteURL != "" {
+		config = append(config, [2]string{"remote." + remoteName + ".url", cfg.RemoteURL})
+	}
 	if cfg.Token != "" {
 		basic := base64.StdEncoding.EncodeToString([]byte(cfg.TokenUser + ":" + cfg.Token))
-		env = append(env, "GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=http.extraHeader", "GIT_CONFIG_VALUE_0=Authorization: Basic "+basic)
+		config = append(config, [2]string{"http.extraHeader", "Authorization: Basic " + basic})
+	}
+	if len(config) > 0 {
+		env = append(env, fmt.Sprintf("GIT_CONFIG_COUNT=%d", len(config)))
+		for i, kv := range config {
+			env = append(env, fmt.Sprintf("GIT_CONFIG_KEY_%d=%s", i, kv[0]), fmt.Sprintf("GIT_CONFIG_VALUE_%d=%s", i, kv[1]))
+		}
 	}
 	if cfg.CAFile != "" {
 		env = append(env, "GIT_SSL_CAINFO="+cfg.CAFile)
 	}
-	// ssh never prompts (BatchMode) and never accepts an unknown host key.
-	ssh := "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes"
+	// ssh never prompts (BatchMode), never accepts an unknown host key,
+	// and gives up on a server that stops answering.
+	ssh := fmt.Sprintf("ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=%d -o ServerAliveInterval=%d -o ServerAliveCountMax=%d",
+		sshConnectSecs, sshAliveInterval, sshAliveCount)
 	if cfg.SSHKeyFile != "" {
 		ssh += " -o IdentitiesOnly=yes -i " + shellQuote(cfg.SSHKeyFile)
 	}
@@ -186,21 +235,34 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// Open creates the exporter's repository if it does not exist.
+// Open creates the exporter's repository if it does not exist, and
+// removes what an export killed halfway left in it.
 func (x *Exporter) Open(ctx context.Context) error {
 	if x.cfg.Dir == "" {
 		return fmt.Errorf("gitrepo: no repository directory configured")
 	}
-	if x.cfg.Token != "" && strings.HasPrefix(strings.ToLower(x.cfg.RemoteURL), "http://") {
-		return fmt.Errorf("gitrepo: refusing to send the Git token to %s over unencrypted http: use https", RedactURL(x.cfg.RemoteURL))
+	if IsPlainHTTP(x.cfg.RemoteURL) && (x.cfg.Token != "" || HasCredentials(x.cfg.RemoteURL)) {
+		return fmt.Errorf("gitrepo: refusing to send Git credentials to %s over unencrypted http: use https", RedactURL(x.cfg.RemoteURL))
 	}
 	if _, err := os.Stat(x.cfg.Dir); os.IsNotExist(err) {
 		if err := InitBare(ctx, x.cfg.Dir, x.cfg.Branch); err != nil {
 			return err
 		}
 	}
-	if _, err := x.git.run(ctx, "config", "core.logAllRefUpdates", "false"); err != nil {
-		return fmt.Errorf("gitrepo: configure %s: %w", x.cfg.Dir, err)
+	if err := removeTemporaryFiles(x.cfg.Dir); err != nil {
+		return fmt.Errorf("gitrepo: %w", err)
+	}
+	// The exporter repacks in the background itself (maintain.go); git's
+	// automatic gc, which fetch starts detached, would be a second writer
+	// that outlives the process.
+	for _, kv := range [][2]string{
+		{"core.logAllRefUpdates", "false"},
+		{"gc.auto", "0"},
+		{"maintenance.auto", "false"},
+	} {
+		if _, err := x.git.run(ctx, "config", kv[0], kv[1]); err != nil {
+			return fmt.Errorf("gitrepo: configure %s: %w", x.cfg.Dir, err)
+		}
 	}
 	// The built-in Git server serves this repository: it shows only the
 	// branches, never the exporter's work refs or the fetched remote.
@@ -221,7 +283,7 @@ func InitBare(ctx context.Context, dir, branch string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("gitrepo: %w", err)
 	}
-	g := &gitCmd{dir: dir}
+	g := &gitCmd{dir: dir, timeout: DefaultGitTimeout}
 	if _, err := g.run(ctx, "init", "--quiet", "--bare", "--initial-branch="+branch); err != nil {
 		return fmt.Errorf("gitrepo: init %s: %w", dir, err)
 	}
@@ -232,19 +294,18 @@ func InitBare(ctx context.Context, dir, branch string) error {
 func (x *Exporter) Dir() string { return x.cfg.Dir }
 
 // Sync exports every pending event and returns when the remote has them
-// all, or on the first error (the next Sync resumes where it stopped).
-func (x *Exporter) Sync(ctx context.Context) error {
-	err := x.sync(ctx)
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if err != nil && ctx.Err() == nil {
-		at := x.cfg.Now()
-		x.status.LastError = Redact(err.Error())
-		x.status.LastErrorAt = &at
-	} else if err == nil {
-		x.status.LastError, x.status.LastErrorAt = "", nil
-	}
-	return err
+// all, or on the first error (the next Sync resumes where it stopped). A
+// panic while exporting is recovered and returned as an error naming the
+// event: the exporter never takes the process down.
+func (x *Exporter) Sync(ctx context.Context) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			x.ready = false // rebuild the index from the repository
+			err = recovered(0, v)
+		}
+		x.record(ctx, err)
+	}()
+	return x.sync(ctx)
 }
 
 // maxRebuilds is how often one Sync fetches and rebuilds after rejected
@@ -307,18 +368,34 @@ func (x *Exporter) readEvents(ctx context.Context, after int64) fetchedEvents {
 	return fetchedEvents{after: after, events: events, err: err}
 }
 
-// prefetch reads the batch of events after id in the background.
+// prefetch reads the batch of events after id in the background. A panic
+// there is returned as the batch's error: a goroutine's panic could not
+// be recovered by Sync.
 func (x *Exporter) prefetch(ctx context.Context, after int64) <-chan fetchedEvents {
 	ch := make(chan fetchedEvents, 1)
-	go func() { ch <- x.readEvents(ctx, after) }()
+	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				ch <- fetchedEvents{after: after, err: recovered(0, v)}
+			}
+		}()
+		ch <- x.readEvents(ctx, after)
+	}()
 	return ch
 }
 
 // exportBatch writes events as commits on base, publishes them, and moves
-// the local branch.
+// the local branch. If an event cannot be written, the events before it
+// are still exported, and the error names it.
 func (x *Exporter) exportBatch(ctx context.Context, events []*railyard.Event) error {
-	tip, err := x.build(ctx, events)
+	tip, failed, err := x.build(ctx, events)
 	if err != nil {
+		x.idx = newIndex() // the failed build changed it
+		if failed > 0 && ctx.Err() == nil {
+			if err := x.exportBatch(ctx, events[:failed]); err != nil {
+				return err
+			}
+		}
 		x.ready = false // rebuild the index from the repository
 		return err
 	}
@@ -342,6 +419,9 @@ func (x *Exporter) exportBatch(ctx context.Context, events []*railyard.Event) er
 	now := x.cfg.Now()
 	x.mu.Lock()
 	x.status.LastExportedEventID, x.status.Head, x.status.LastPushAt = last, tip, &now
+	// A push went through: the export works again, even if a backlog
+	// remains after an outage.
+	x.healthyLocked()
 	x.mu.Unlock()
 	x.batches++
 	return nil
@@ -392,16 +472,23 @@ func (x *Exporter) fail(step string) error {
 const exportRef = "refs/railyard/export"
 
 // build writes the events as commits on the exporter's work ref and
-// returns the new tip.
-func (x *Exporter) build(ctx context.Context, events []*railyard.Event) (string, error) {
+// returns the new tip. If writing an event fails, it returns the index of
+// that event in events (else -1). Whatever happens, a batch that does not
+// finish leaves no pack behind and no process running.
+func (x *Exporter) build(ctx context.Context, events []*railyard.Event) (tip string, failed int, err error) {
 	w, err := x.openWriter(ctx, x.git, exportRef, x.base)
 	if err != nil {
-		return "", err
+		return "", -1, err
 	}
+	finished := false
+	defer func() {
+		if !finished {
+			w.abort()
+		}
+	}()
 	cat, err := openCatFile(ctx, x.git)
 	if err != nil {
-		w.abort()
-		return "", err
+		return "", -1, err
 	}
 	defer cat.close()
 	lookupBase := x.base
@@ -409,26 +496,26 @@ func (x *Exporter) build(ctx context.Context, events []*railyard.Event) (string,
 		lookupBase = emptyTree
 	}
 	b := &builder{fi: w, cat: cat, base: lookupBase, idx: x.idx, argo: x.cfg.ArgoCD, rels: x.src, ctx: ctx, marks: map[string]string{}}
-	for _, ev := range events {
-		if err := b.commit(ev); err != nil {
-			w.abort()
-			return "", err
+	for i, ev := range events {
+		if err := b.commitRecovering(ev); err != nil {
+			return "", i, err
 		}
 	}
+	finished = true
 	if err := w.finish(); err != nil {
-		return "", err
+		return "", -1, err
 	}
-	tip, err := x.git.run(ctx, "rev-parse", "--verify", exportRef)
+	out, err := x.git.run(ctx, "rev-parse", "--verify", exportRef)
 	if err != nil {
-		return "", err
+		return "", -1, err
 	}
-	return strings.TrimSpace(tip), nil
+	return strings.TrimSpace(out), -1, nil
 }
 
 // push pushes tip to the remote branch, refusing anything but a
 // fast-forward.
 func (x *Exporter) push(ctx context.Context, tip string) error {
-	out, err := x.git.run(ctx, "push", "--porcelain", "--quiet", x.cfg.RemoteURL, tip+":refs/heads/"+x.cfg.Branch)
+	out, err := x.git.run(ctx, "push", "--porcelain", "--quiet", remoteName, tip+":refs/heads/"+x.cfg.Branch)
 	if err == nil {
 		return nil
 	}
@@ -439,161 +526,10 @@ func (x *Exporter) push(ctx context.Context, tip string) error {
 	if errors.As(err, &ge) && (strings.Contains(ge.stderr, "[rejected]") || strings.Contains(ge.stderr, "fetch first") || strings.Contains(ge.stderr, "non-fast-forward")) {
 		return errRejected
 	}
+	if isTimeout(err) {
+		return remoteTimeout(err, "git push to", x.cfg.RemoteURL)
+	}
 	return fmt.Errorf("cannot push to the manifest repository %s: %w", RedactURL(x.cfg.RemoteURL), err)
-}
-
-// resume reads the remote branch and finds the last event it contains, so
-// that export continues exactly after it, whatever moment the process
-// stopped at before.
-func (x *Exporter) resume(ctx context.Context) error {
-	x.idx = newIndex()
-	var head string
-	if x.local() {
-		head = x.resolve(ctx, "refs/heads/"+x.cfg.Branch)
-	} else {
-		var err error
-		if head, err = x.fetch(ctx); err != nil {
-			return err
-		}
-	}
-	if err := x.checkHistory(ctx, head); err != nil {
-		return err
-	}
-	last, at, err := x.lastExported(ctx, head)
-	if err != nil {
-		return err
-	}
-	if err := x.checkSameDatabase(ctx, last, at); err != nil {
-		return err
-	}
-	x.base, x.exported, x.ready = head, last, true
-	x.mu.Lock()
-	x.status.LastExportedEventID, x.status.Head = last, head
-	x.mu.Unlock()
-	return nil
-}
-
-// fetch fetches the remote branch and returns its head ("" if the remote
-// is empty).
-func (x *Exporter) fetch(ctx context.Context) (string, error) {
-	url := x.cfg.RemoteURL
-	out, err := x.git.run(ctx, "ls-remote", "--heads", url)
-	if err != nil {
-		return "", fmt.Errorf("cannot reach the manifest repository %s: %w", RedactURL(url), err)
-	}
-	var head string
-	var branches []string
-	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		sha, ref, ok := strings.Cut(line, "\t")
-		if !ok {
-			continue
-		}
-		name := strings.TrimPrefix(ref, "refs/heads/")
-		branches = append(branches, name)
-		if name == x.cfg.Branch {
-			head = sha
-		}
-	}
-	if head == "" {
-		if len(branches) > 0 {
-			return "", fmt.Errorf("branch %q does not exist in %s (it has %s): create it, or configure one of those branches",
-				x.cfg.Branch, RedactURL(url), strings.Join(branches, ", "))
-		}
-		return "", nil // an empty repository: the first export creates the branch
-	}
-	remoteRef := "refs/remotes/origin/" + x.cfg.Branch
-	if _, err := x.git.run(ctx, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", url, "+refs/heads/"+x.cfg.Branch+":"+remoteRef); err != nil {
-		return "", fmt.Errorf("fetch %s: %w", RedactURL(url), err)
-	}
-	got, err := x.git.run(ctx, "rev-parse", "--verify", remoteRef)
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimSpace(got), nil
-}
-
-// checkHistory refuses a remote branch that no longer contains what
-// Railyard pushed last: someone replaced or rewound it, and exporting on
-// top would mix two histories.
-func (x *Exporter) checkHistory(ctx context.Context, head string) error {
-	if x.local() {
-		return nil // the branch is the published one
-	}
-	local := x.resolve(ctx, "refs/heads/"+x.cfg.Branch)
-	if local == "" {
-		return nil // never pushed from here
-	}
-	if head != "" {
-		if _, err := x.git.run(ctx, "merge-base", "--is-ancestor", local, head); err == nil {
-			return nil
-		}
-	}
-	return fmt.Errorf("the history of branch %q in %s does not contain Railyard's last pushed commit %.12s: "+
-		"the branch was replaced or rewound. Restore it, or to export everything again on top of it as it is now, "+
-		"stop Railyard and delete %s", x.cfg.Branch, RedactURL(x.cfg.RemoteURL), local, x.cfg.Dir)
-}
-
-// lastExported returns the event id in the trailer of the newest commit
-// of head that has one (0 if none does), and the commit's author time,
-// which is the event's time.
-func (x *Exporter) lastExported(ctx context.Context, head string) (int64, int64, error) {
-	if head == "" {
-		return 0, 0, nil
-	}
-	out, err := x.git.run(ctx, "log", "-1", "--format=%at %(trailers:key="+EventTrailer+",valueonly,separator=%x2C)",
-		"--grep=^"+EventTrailer+": [0-9]", head)
-	if err != nil {
-		return 0, 0, err
-	}
-	date, trailer, _ := strings.Cut(strings.TrimSpace(out), " ")
-	if date == "" {
-		return 0, 0, nil
-	}
-	if i := strings.LastIndexByte(trailer, ','); i >= 0 {
-		trailer = trailer[i+1:]
-	}
-	id, err := strconv.ParseInt(strings.TrimSpace(trailer), 10, 64)
-	if err != nil {
-		return 0, 0, fmt.Errorf("commit trailer %s: %q is not an event id", EventTrailer, trailer)
-	}
-	at, err := strconv.ParseInt(date, 10, 64)
-	if err != nil {
-		return 0, 0, fmt.Errorf("commit of event %d: author time %q", id, date)
-	}
-	return id, at, nil
-}
-
-// checkSameDatabase refuses to resume after event last, exported at
-// Unix time at, unless the database has that very event: a database
-// restored from an older backup has fewer events than the repository,
-// or, once new changes have caught up, different events under the same
-// ids, which export would skip.
-func (x *Exporter) checkSameDatabase(ctx context.Context, last, at int64) error {
-	if last == 0 {
-		return nil
-	}
-	const advice = "the database is not the one that wrote the repository (restored from an older backup?). " +
-		"Point Railyard at the database that wrote it, or at a branch whose history has no " + EventTrailer +
-		" trailers (for example a new branch started from an empty commit)"
-	newest, err := x.src.LastEventID(ctx)
-	if err != nil {
-		return err
-	}
-	if last > newest {
-		return fmt.Errorf("the manifest repository holds event %d but the database's newest event is %d: %s", last, newest, advice)
-	}
-	events, err := x.src.FindEvents(ctx, railyard.EventFilter{AfterID: last - 1, Ascending: true, Limit: 1})
-	if err != nil {
-		return err
-	}
-	if len(events) == 0 || events[0].ID != last {
-		return fmt.Errorf("the manifest repository holds event %d, which the database does not have: %s", last, advice)
-	}
-	if got := events[0].Time.Unix(); got != at {
-		return fmt.Errorf("the manifest repository's event %d happened at %s, the database's event %d at %s: %s",
-			last, time.Unix(at, 0).UTC().Format(time.RFC3339), last, events[0].Time.UTC().Format(time.RFC3339), advice)
-	}
-	return nil
 }
 
 // Run exports until ctx ends: after every commit signal, on a poll
@@ -616,10 +552,14 @@ func (x *Exporter) Run(ctx context.Context) {
 		switch {
 		case err != nil:
 			// Sync already rebuilt after rejected pushes a few times;
-			// whatever failed now waits on the backoff schedule.
+			// whatever failed now waits on the backoff schedule. What
+			// needs a person is checked again on the longest wait only.
 			backoff = min(max(backoff*2, x.cfg.MinBackoff), x.cfg.MaxBackoff)
+			if isStopped(err) {
+				backoff = x.cfg.MaxBackoff
+			}
 			wait = backoff
-			x.cfg.Logger.Error("git export failed", "error", Redact(err.Error()), "retry_in", backoff.String())
+			x.cfg.Logger.Error("git export failed", "error", Redact(err.Error()), "state", stateOf(err), "retry_in", backoff.String())
 		default:
 			backoff = 0
 		}

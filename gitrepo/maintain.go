@@ -2,6 +2,8 @@ package gitrepo
 
 import (
 	"context"
+	"fmt"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 )
@@ -39,6 +41,11 @@ func (r *repacker) batchesDone(ctx context.Context, n int) {
 	r.since = 0
 	r.wg.Go(func() {
 		defer r.running.Store(false)
+		defer func() {
+			if v := recover(); v != nil { // never take the process down
+				r.x.cfg.Logger.Error("git repack panicked", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			}
+		}()
 		err := r.x.repack(ctx)
 		if err != nil && ctx.Err() == nil {
 			r.x.cfg.Logger.Warn("git repack failed", "error", err)
@@ -52,8 +59,12 @@ func (r *repacker) batchesDone(ctx context.Context, n int) {
 // wait waits for the running repack, which ends early if ctx has ended.
 func (r *repacker) wait() { r.wg.Wait() }
 
+// repackTimeouts is how many git timeouts a repack may take: it may read
+// much of the repository.
+const repackTimeouts = 10
+
 // repack rolls the repository's small packs into bigger ones.
 func (x *Exporter) repack(ctx context.Context) error {
-	_, err := x.git.run(ctx, "repack", "-d", "-q", "--geometric=2")
+	_, err := x.git.withTimeout(repackTimeouts*x.cfg.GitTimeout).run(ctx, "repack", "-d", "-q", "--geometric=2")
 	return err
 }

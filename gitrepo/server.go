@@ -5,6 +5,7 @@ import (
 	"net/http/cgi"
 	"os/exec"
 	"path"
+	"path/filepath"
 	"strings"
 )
 
@@ -13,6 +14,11 @@ import (
 // (e.g. "/git/manifests.git"). Clones and fetches work; pushes are
 // refused with 403 before they reach git.
 func NewHTTPHandler(prefix, dir string) http.Handler {
+	// git http-backend runs in dir and resolves GIT_PROJECT_ROOT from
+	// there: a relative dir would be resolved twice.
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
 	gitPath, err := exec.LookPath("git")
 	if err != nil {
 		gitPath = "git"

@@ -72,3 +72,27 @@ func TestHTTPServerClone(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTPServerRelativeDir serves a repository given by a relative path,
+// as serve's default data directory ./railyard-data gives it.
+func TestHTTPServerRelativeDir(t *testing.T) {
+	e := newLocalTestEnv(t)
+	e.must(envCmd("development", railyard.EnvironmentConfig{}))
+	e.sync()
+	t.Chdir(e.dir)
+	srv := httptest.NewServer(NewHTTPHandler("/git/manifests.git", "work.git"))
+	defer srv.Close()
+	g := &gitCmd{dir: t.TempDir()}
+	if _, err := g.run(context.Background(), "clone", "--quiet", srv.URL+"/git/manifests.git", "clone"); err != nil {
+		t.Fatalf("git clone: %v", err)
+	}
+	if got, want := (&gitCmd{dir: filepath.Join(g.dir, "clone")}).runOrEmpty("rev-parse", "HEAD"), e.git("rev-parse", "main"); got != want {
+		t.Errorf("clone HEAD %q, main %q", got, want)
+	}
+}
+
+// runOrEmpty runs git and returns its output, "" on failure.
+func (g *gitCmd) runOrEmpty(args ...string) string {
+	out, _ := g.run(context.Background(), args...)
+	return out
+}

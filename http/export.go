@@ -15,7 +15,9 @@ var exportStatusDoc = &operation{
 	Tag:     "export",
 	Summary: "How far the Git export lags",
 	Description: "The newest event, the newest event the manifest repository's branch contains, how many wait and for how long, " +
-		"and the last export error (cleared by the next success). Without Git export, enabled is false.",
+		"the export's state (ok; retrying after a failure; stalled: a git command timed out; stopped: the repository needs a person), " +
+		"the last export error (cleared by the next successful push), and counters of consecutive failures, panics and git timeouts. " +
+		"Without Git export, enabled is false and state is disabled.",
 	Responses: []response{{200, "The export state.", railyard.ExportStatus{}}},
 }
 
@@ -36,5 +38,5 @@ func (s *Server) exportStatus(ctx context.Context) (railyard.ExportStatus, error
 		return s.opts.ExportStatus(ctx)
 	}
 	last, err := s.engine.LastEventID(ctx)
-	return railyard.ExportStatus{LastEventID: last}, err
+	return railyard.ExportStatus{State: railyard.ExportStateDisabled, LastEventID: last}, err
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	railyard "github.com/railyard-cd/railyard"
 )
 
 // plainText marks an answer in Prometheus' text exposition format.
@@ -19,7 +20,9 @@ var metricsDoc = &operation{
 	Tag:     "operations",
 	Summary: "Prometheus metrics",
 	Description: "Export lag (railyard_export_pending_events, railyard_export_oldest_pending_seconds, " +
-		"railyard_export_last_exported_event_id, railyard_export_up), the newest event id (railyard_last_event_id), " +
+		"railyard_export_last_exported_event_id, railyard_export_up), export health (railyard_export_state, " +
+		"railyard_export_consecutive_failures, railyard_export_panics_total, railyard_export_git_timeouts_total), " +
+		"the newest event id (railyard_last_event_id), " +
 		"request counts and durations by route (railyard_http_requests_total, railyard_http_request_duration_seconds), " +
 		"and the Go runtime's and process's metrics.",
 	Responses: []response{{200, "Metrics in Prometheus' text format.", plainText{}}},
@@ -89,11 +92,18 @@ var (
 	descExported = prometheus.NewDesc("railyard_export_last_exported_event_id", "Newest event the manifest repository contains.", nil, nil)
 	descLast     = prometheus.NewDesc("railyard_last_event_id", "Newest event.", nil, nil)
 	descUp       = prometheus.NewDesc("railyard_export_up", "1 if the last export attempt succeeded (or export is disabled), else 0.", nil, nil)
+	descState    = prometheus.NewDesc("railyard_export_state", "1 for the export's current state (ok, retrying, stalled, stopped), 0 for the others.", []string{"state"}, nil)
+	descFailures = prometheus.NewDesc("railyard_export_consecutive_failures", "Export attempts that failed since the last success.", nil, nil)
+	descPanics   = prometheus.NewDesc("railyard_export_panics_total", "Export attempts ended by a recovered panic since the server started.", nil, nil)
+	descTimeouts = prometheus.NewDesc("railyard_export_git_timeouts_total", "Git commands of the export killed at their deadline (--git-timeout) since the server started.", nil, nil)
 )
+
+// exportStates are the values of railyard_export_state's label.
+var exportStates = []string{railyard.ExportStateOK, railyard.ExportStateRetrying, railyard.ExportStateStalled, railyard.ExportStateStopped}
 
 // Describe implements prometheus.Collector.
 func (c *exportCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descPending, descOldest, descExported, descLast, descUp} {
+	for _, d := range []*prometheus.Desc{descPending, descOldest, descExported, descLast, descUp, descState, descFailures, descPanics, descTimeouts} {
 		ch <- d
 	}
 }
@@ -119,4 +129,14 @@ func (c *exportCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, float64(st.PendingEvents))
 	ch <- prometheus.MustNewConstMetric(descOldest, prometheus.GaugeValue, st.OldestPendingSeconds)
 	ch <- prometheus.MustNewConstMetric(descExported, prometheus.GaugeValue, float64(st.LastExportedEventID))
+	for _, state := range exportStates {
+		v := 0.0
+		if st.State == state {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descState, prometheus.GaugeValue, v, state)
+	}
+	ch <- prometheus.MustNewConstMetric(descFailures, prometheus.GaugeValue, float64(st.ConsecutiveFailures))
+	ch <- prometheus.MustNewConstMetric(descPanics, prometheus.CounterValue, float64(st.Panics))
+	ch <- prometheus.MustNewConstMetric(descTimeouts, prometheus.CounterValue, float64(st.GitTimeouts))
 }

@@ -33,7 +33,7 @@ func BenchmarkExportEndToEnd(b *testing.B) {
 	}
 	bin := buildBinary(b)
 	dataDir := filepath.Join(b.TempDir(), "data")
-	srv := startServer(b, bin, dataDir)
+	srv := startServer(b, bin, b.TempDir(), "--data-dir", dataDir)
 	ctx := context.Background()
 	c := rhttp.NewClient(srv.url)
 	c.Actor = railyard.Actor{Name: "CI", Email: "ci@example.com"}

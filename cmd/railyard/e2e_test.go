@@ -41,7 +41,10 @@ func TestEndToEnd(t *testing.T) {
 	for name, content := range readme.files {
 		writeFile(t, work, name, content)
 	}
-	srv := startServer(t, bin, filepath.Join(t.TempDir(), "data"))
+	// serve runs as `make run` runs it: with the default data directory,
+	// ./railyard-data, relative to its working directory.
+	serverDir := t.TempDir()
+	srv := startServer(t, bin, serverDir)
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "RAILYARD_SERVER=" + srv.url,
 		"RAILYARD_AUTHOR_NAME=Jane Doe", "RAILYARD_AUTHOR_EMAIL=jane@example.com"}
 
@@ -84,6 +87,9 @@ func TestEndToEnd(t *testing.T) {
 	}
 	checkGitExport(t, srv.url)
 	srv.stop(t)
+	if _, err := os.Stat(filepath.Join(serverDir, "railyard-data", "git", "manifests.git", "HEAD")); err != nil {
+		t.Errorf("the manifest repository is not in the default data directory: %v", err)
+	}
 }
 
 // checkGitExport waits until the export has caught up, then clones the
@@ -163,14 +169,16 @@ type serverProcess struct {
 	exited chan struct{}
 }
 
-// startServer runs `railyard serve` on a port the kernel picks, learns
-// the URL from the line the server prints, and waits until /readyz answers.
-// (Picking a free port first and passing it would race with every other
-// test that opens a port meanwhile.)
-func startServer(t testing.TB, bin, dataDir string) *serverProcess {
+// startServer runs `railyard serve` with args in the working directory
+// dir, on a port the kernel picks, learns the URL from the line the server
+// prints, and waits until /readyz answers. (Picking a free port first and
+// passing it would race with every other test that opens a port
+// meanwhile.)
+func startServer(t testing.TB, bin, dir string, args ...string) *serverProcess {
 	t.Helper()
 	s := &serverProcess{log: &syncBuffer{}, exited: make(chan struct{})}
-	s.cmd = exec.Command(bin, "serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0")
+	s.cmd = exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
+	s.cmd.Dir = dir
 	s.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {

@@ -82,6 +82,9 @@ SIGTERM.`,
 			if err := o.http.fromEnv(cmd, m.Getenv); err != nil {
 				return err
 			}
+			if err := o.git.fromEnv(cmd, m.Getenv); err != nil {
+				return err
+			}
 			return m.serve(ctx, o)
 		}),
 	}
@@ -153,6 +156,14 @@ func (m *Main) serve(ctx context.Context, o *serveOptions) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
+	// Resolved once: the built-in Git server runs git in the repository
+	// with GIT_PROJECT_ROOT, and a relative path would be resolved again
+	// from there.
+	dataDir, err := filepath.Abs(o.dataDir)
+	if err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	o.dataDir = dataDir
 	logger, err := newLogger(m.Stderr, o.logFormat, o.logLevel)
 	if err != nil {
 		return err

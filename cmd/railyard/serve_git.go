@@ -28,6 +28,7 @@ type gitOptions struct {
 	argoCDRepoURL  string
 	batchSize      int
 	finalSyncLimit time.Duration
+	timeout        time.Duration
 }
 
 // gitRepoPath is the URL path of the built-in read-only Git server.
@@ -46,17 +47,53 @@ func (o *gitOptions) addFlags(cmd *cobra.Command) {
 	fs.StringVar(&o.argoCDRepoURL, "argocd-repo-url", "", "repoURL written into Argo CD documents (default: the remote without credentials, or the built-in Git server for a local remote)")
 	fs.IntVar(&o.batchSize, "git-batch-size", 500, "most events one push carries")
 	fs.DurationVar(&o.finalSyncLimit, "git-final-sync-timeout", 10*time.Second, "how long shutdown waits to push the last events")
+	fs.DurationVar(&o.timeout, "git-timeout", gitrepo.DefaultGitTimeout,
+		"deadline of every git command of the export (push, fetch, and each local one): a command still running then is killed and retried with backoff (env RAILYARD_GIT_TIMEOUT)")
 	_ = cmd.MarkFlagFilename("git-ssh-key")
 	_ = cmd.MarkFlagFilename("git-known-hosts")
 	_ = cmd.MarkFlagFilename("git-ca-file")
+}
+
+// fromEnv reads the settings given by environment variables where the
+// flag was not set.
+func (o *gitOptions) fromEnv(cmd *cobra.Command, getenv func(string) string) error {
+	if v := getenv("RAILYARD_GIT_TIMEOUT"); v != "" && !cmd.Flags().Changed("git-timeout") {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return usageErrorf("RAILYARD_GIT_TIMEOUT %q is not a duration: use for example 2m or 30s", v)
+		}
+		o.timeout = d
+	}
+	return nil
 }
 
 func (o *gitOptions) validate() error {
 	if o.batchSize <= 0 {
 		return usageErrorf("--git-batch-size must be positive, got %d", o.batchSize)
 	}
+	if o.timeout <= 0 {
+		return usageErrorf("--git-timeout must be positive, got %s", o.timeout)
+	}
 	if strings.TrimSpace(o.branch) == "" || strings.ContainsAny(o.branch, " ~^:?*[\\") || strings.HasPrefix(o.branch, "-") {
 		return usageErrorf("--git-branch %q is not a valid branch name", o.branch)
+	}
+	return o.validateCredentials()
+}
+
+// validateCredentials refuses credentials where they would travel in
+// clear (a plain http:// remote) or be published (the repoURL written
+// into Argo CD documents, which everyone who reads the repository reads).
+func (o *gitOptions) validateCredentials() error {
+	if gitrepo.IsPlainHTTP(o.remote) && gitrepo.HasCredentials(o.remote) {
+		return usageErrorf("--git-remote %s has credentials in a plain http:// URL, where they travel in clear: use https://, "+
+			"and give a token with --git-token (env RAILYARD_GIT_TOKEN) rather than in the URL", gitrepo.RedactURL(o.remote))
+	}
+	if gitrepo.IsPlainHTTP(o.remote) && o.token != "" {
+		return usageErrorf("--git-token would be sent to --git-remote %s over plain http://, in clear: use https://", gitrepo.RedactURL(o.remote))
+	}
+	if gitrepo.HasCredentials(o.argoCDRepoURL) {
+		return usageErrorf("--argocd-repo-url %s has credentials: it is written into every Argo CD document of the manifest repository. "+
+			"Give it without them, and configure Argo CD's access to the repository in Argo CD (a repository secret)", gitrepo.RedactURL(o.argoCDRepoURL))
 	}
 	return nil
 }
@@ -87,6 +124,7 @@ func newExporter(ctx context.Context, engine *railyard.Engine, dataDir string, o
 		CAFile:         o.caFile,
 		ArgoCD:         argocd.Options{RepoURL: argoCDRepoURL(o.argoCDRepoURL, o.remote, ln), TargetRevision: o.branch},
 		BatchSize:      o.batchSize,
+		GitTimeout:     o.timeout,
 		Logger:         logger.With("component", "git-export"),
 	})
 	if err := x.Open(ctx); err != nil {
@@ -96,8 +134,8 @@ func newExporter(ctx context.Context, engine *railyard.Engine, dataDir string, o
 }
 
 // argoCDRepoURL is where Argo CD clones the manifest repository from: the
-// flag, else a network remote without its credentials, else the built-in
-// Git server.
+// flag (which validate made sure has no credentials), else a network
+// remote without its credentials, else the built-in Git server.
 func argoCDRepoURL(flag, remote string, ln net.Listener) string {
 	if flag != "" {
 		return flag

@@ -1,0 +1,14 @@
+//go:build !unix
+
+package gitrepo
+
+import (
+	"os"
+	"os/exec"
+)
+
+// inOwnGroup does nothing where process groups do not exist.
+func inOwnGroup(cmd *exec.Cmd) {}
+
+// killGroup kills the process (its children may survive it here).
+func killGroup(p *os.Process) error { return p.Kill() }
