@@ -75,7 +75,7 @@ func createRelease(ctx context.Context, tx railyard.Tx, app, manifest string) er
 	if err := deployToDev(ctx, tx, rel, now); err != nil {
 		return err
 	}
-	if err := cleanup(ctx, tx, app); err != nil {
+	if err := cleanup(ctx, tx, app, now); err != nil {
 		return err
 	}
 	payload, _ := json.Marshal(rel)
@@ -106,8 +106,9 @@ func deployToDev(ctx context.Context, tx railyard.Tx, rel *railyard.Release, now
 	})
 }
 
-// cleanup deletes the releases beyond the newest 20, as the engine does.
-func cleanup(ctx context.Context, tx railyard.Tx, app string) error {
+// cleanup retires the releases beyond the newest 20, as the engine does:
+// each is read with its manifests for its digest.
+func cleanup(ctx context.Context, tx railyard.Tx, app string, now time.Time) error {
 	releases, err := tx.FindReleases(ctx, railyard.ReleaseFilter{Application: app})
 	if err != nil || len(releases) <= 20 {
 		return err
@@ -116,7 +117,13 @@ func cleanup(ctx context.Context, tx railyard.Tx, app string) error {
 		return err
 	}
 	for _, r := range releases[20:] {
-		if err := tx.DeleteRelease(ctx, app, r.Version); err != nil {
+		rel, err := tx.FindRelease(ctx, app, r.Version, true)
+		if err != nil {
+			return err
+		}
+		err = tx.RetireRelease(ctx, &railyard.RetiredRelease{Application: app, Version: r.Version, Digest: rel.Digest(),
+			Reason: railyard.RetiredByCleanup, PublishedAt: rel.CreatedAt, RetiredAt: now})
+		if err != nil {
 			return err
 		}
 	}

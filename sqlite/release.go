@@ -22,16 +22,22 @@ const (
 		WHERE application = ? ORDER BY version DESC LIMIT ?`
 	findAllReleasesSQL = `SELECT ` + releaseColumns + ` FROM releases
 		ORDER BY application, version DESC LIMIT ?`
-	findReleaseManifestsSQL = `SELECT environment, content FROM release_manifests
-		WHERE application = ? AND version = ?`
-	findReleasesManifestsSQL = `SELECT version, environment, content FROM release_manifests
-		WHERE application = ? AND version >= ?`
-	maxReleaseVersionSQL = `SELECT COALESCE(MAX(version), 0) FROM releases WHERE application = ?`
-	createReleaseSQL     = `INSERT INTO releases (` + releaseColumns + `)
+	findReleaseManifestsSQL = `SELECT m.environment, c.content FROM release_manifests AS m
+		JOIN manifest_contents AS c ON c.hash = m.hash
+		WHERE m.application = ? AND m.version = ?`
+	findReleasesManifestsSQL = `SELECT m.version, m.environment, c.content FROM release_manifests AS m
+		JOIN manifest_contents AS c ON c.hash = m.hash
+		WHERE m.application = ? AND m.version >= ?`
+	// The highest version in use or retired: one more was never used.
+	maxReleaseVersionSQL = `SELECT max(
+		COALESCE((SELECT max(version) FROM releases WHERE application = ?1), 0),
+		COALESCE((SELECT max(version) FROM retired_releases WHERE application = ?1), 0))`
+	createReleaseSQL = `INSERT INTO releases (` + releaseColumns + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	createReleaseManifestSQL = `INSERT INTO release_manifests (application, version, environment, content)
+	createReleaseManifestSQL = `INSERT INTO release_manifests (application, version, environment, hash)
 		VALUES (?, ?, ?, ?)`
-	// Deleting the release cascades to its manifests.
+	// Deleting the release cascades to its release_manifests rows, not to
+	// their content.
 	deleteReleaseSQL = `DELETE FROM releases WHERE application = ? AND version = ?`
 )
 
@@ -99,6 +105,9 @@ func (t *tx) CreateRelease(ctx context.Context, r *railyard.Release) error {
 	if err != nil {
 		return wrap("create release", err)
 	}
+	if err := t.refuseRetired(ctx, r.Application, r.Version); err != nil {
+		return wrap("create release", err)
+	}
 	_, err = t.exec(ctx, createReleaseSQL, r.Application, r.Version, string(envsJSON), r.Team,
 		r.SourceCommitID, r.SourceAuthor, r.SourceMessage, r.SourceBranch, r.DisplayVersion,
 		r.CILink, boolInt(r.Undeploy), micros(r.CreatedAt))
@@ -112,21 +121,13 @@ func (t *tx) CreateRelease(ctx context.Context, r *railyard.Release) error {
 		return wrap("create release", err)
 	}
 	for _, env := range envs {
-		if _, err := t.exec(ctx, createReleaseManifestSQL, r.Application, r.Version, env, r.Manifests[env]); err != nil {
+		h, err := t.putContent(ctx, r.Manifests[env])
+		if err != nil {
 			return wrap("create release", err)
 		}
-	}
-	return nil
-}
-
-// DeleteRelease returns ENOTFOUND if there is no such release.
-func (t *tx) DeleteRelease(ctx context.Context, app string, version int64) error {
-	n, err := t.execAffected(ctx, deleteReleaseSQL, app, version)
-	if err != nil {
-		return wrap("delete release", err)
-	}
-	if n == 0 {
-		return releaseNotFound(app, version)
+		if _, err := t.exec(ctx, createReleaseManifestSQL, r.Application, r.Version, env, h[:]); err != nil {
+			return wrap("create release", err)
+		}
 	}
 	return nil
 }
