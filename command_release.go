@@ -296,15 +296,9 @@ func (c *commandContext) cleanupReleases(ctx context.Context, app string, create
 	return nil
 }
 
-// retireRelease deletes a release and records its version as retired,
-// with the digest of its content.
+// retireRelease deletes a release and records its version as retired.
 func (c *commandContext) retireRelease(ctx context.Context, app string, version int64, reason string) error {
-	rel, err := c.tx.FindRelease(ctx, app, version, true)
-	if err != nil {
-		return err
-	}
-	return c.tx.RetireRelease(ctx, &RetiredRelease{Application: app, Version: version, Digest: rel.Digest(),
-		Reason: reason, PublishedAt: rel.CreatedAt, RetiredAt: c.now})
+	return c.tx.RetireRelease(ctx, &RetiredRelease{Application: app, Version: version, Reason: reason, RetiredAt: c.now})
 }
 
 // Kind implements Command.

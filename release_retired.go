@@ -40,11 +40,19 @@ const (
 )
 
 // Digest identifies the release's content: "sha256:" and the hexadecimal
-// SHA-256 of its application, version and every field FirstDifference
-// compares. Two releases have the same digest exactly when they name the
-// same version and FirstDifference finds nothing. Each field is written
-// with its length first, so that no two contents encode alike.
+// SHA-256 of its application, version, every field FirstDifference
+// compares, and the SHA-256 of each manifest. Two releases have the same
+// digest exactly when they name the same version and FirstDifference
+// finds nothing.
 func (r *Release) Digest() string {
+	return r.DigestFromHashes(func(content string) [sha256.Size]byte { return sha256.Sum256([]byte(content)) })
+}
+
+// DigestFromHashes is Digest for a caller that has the SHA-256 of each
+// manifest at hand (a store that keys manifest content by it):
+// manifestSHA256 returns it for a manifest's content. Each field is
+// written with its length first, so that no two contents encode alike.
+func (r *Release) DigestFromHashes(manifestSHA256 func(content string) [sha256.Size]byte) string {
 	h := sha256.New()
 	for _, s := range []string{r.Application, strconv.FormatInt(r.Version, 10), r.SourceCommitID,
 		r.SourceAuthor, r.SourceMessage, r.SourceBranch, r.DisplayVersion, r.Team, r.CILink,
@@ -53,7 +61,8 @@ func (r *Release) Digest() string {
 	}
 	for _, env := range slices.Sorted(maps.Keys(r.Manifests)) {
 		writeField(h, env)
-		writeField(h, r.Manifests[env])
+		sum := manifestSHA256(r.Manifests[env])
+		h.Write(sum[:])
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }

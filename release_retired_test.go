@@ -135,3 +135,48 @@ func gitLsTree(t *testing.T, dir, branch, path string) string {
 	}
 	return strings.Join(names, " ")
 }
+
+// A release's digest changes with every field FirstDifference compares,
+// and with the version; not with the creation time or Environments.
+func TestReleaseDigest(t *testing.T) {
+	t.Parallel()
+	base := func() *railyard.Release {
+		return &railyard.Release{Application: "checkout", Version: 3, Team: "payments", SourceCommitID: "0123456789abcdef",
+			SourceAuthor: "Ada", SourceMessage: "fix", SourceBranch: "main", DisplayVersion: "1.2.3", CILink: "https://ci.example.com/1",
+			Manifests: map[string]string{"dev": "a: 1\n", "prod": "a: 2\n"}, CreatedAt: t0}
+	}
+	want := base().Digest()
+	if !strings.HasPrefix(want, "sha256:") || len(want) != len("sha256:")+64 {
+		t.Fatalf("digest %q: want sha256: and 64 hexadecimal characters", want)
+	}
+	same := base()
+	same.CreatedAt, same.Environments = t0.Add(time.Hour), []string{"dev", "prod"}
+	assertEqual(t, "digest with another creation time", same.Digest(), want)
+	changes := map[string]func(r *railyard.Release){
+		"application":    func(r *railyard.Release) { r.Application = "cart" },
+		"version":        func(r *railyard.Release) { r.Version = 4 },
+		"team":           func(r *railyard.Release) { r.Team = "" },
+		"sourceCommitId": func(r *railyard.Release) { r.SourceCommitID = "0123456789abcdee" },
+		"sourceAuthor":   func(r *railyard.Release) { r.SourceAuthor = "Bob" },
+		"sourceMessage":  func(r *railyard.Release) { r.SourceMessage = "fix!" },
+		"sourceBranch":   func(r *railyard.Release) { r.SourceBranch = "" },
+		"displayVersion": func(r *railyard.Release) { r.DisplayVersion = "1.2.4" },
+		"ciLink":         func(r *railyard.Release) { r.CILink = "" },
+		"undeploy":       func(r *railyard.Release) { r.Undeploy = true },
+		"a manifest":     func(r *railyard.Release) { r.Manifests["prod"] = "a: 3\n" },
+		"an environment": func(r *railyard.Release) { r.Manifests["qa"] = "a: 1\n" },
+		"environment names": func(r *railyard.Release) {
+			r.Manifests = map[string]string{"dev": "a: 2\n", "prod": "a: 1\n"}
+		},
+		// Lengths come first: moving text from one field to the next
+		// changes the digest.
+		"field boundaries": func(r *railyard.Release) { r.SourceAuthor, r.SourceMessage = "Adaf", "ix" },
+	}
+	for name, change := range changes {
+		r := base()
+		change(r)
+		if r.Digest() == want {
+			t.Errorf("changing %s kept the digest %s", name, want)
+		}
+	}
+}

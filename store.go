@@ -57,16 +57,18 @@ type Tx interface {
 	// application of the same name), or 0 if it has none: one more is a
 	// version never used.
 	MaxReleaseVersion(ctx context.Context, app string) (int64, error)
-	// CreateRelease stores a new release with its manifests; ECONFLICT if
-	// that version exists or is retired, ENOTFOUND if the application does
-	// not exist. The release's environments are the keys of its manifests.
-	// Identical manifest content, within a release or across releases and
-	// events, may be stored once.
+	// CreateRelease stores a new release with its manifests and its
+	// Digest; ECONFLICT if that version exists or is retired, ENOTFOUND if
+	// the application does not exist. The release's environments are the
+	// keys of its manifests. Identical manifest content, within a release
+	// or across releases and events, may be stored once.
 	CreateRelease(ctx context.Context, r *Release) error
-	// RetireRelease deletes the release r names and records r, in one
-	// step, so that the version is never used again; ENOTFOUND if there is
-	// no such release. It is the only way to delete a single release. The
-	// manifests of events that created the release stay readable.
+	// RetireRelease deletes the release r names (Application, Version) and
+	// records r, in one step, so that the version is never used again;
+	// ENOTFOUND if there is no such release. The caller sets Reason and
+	// RetiredAt; the store sets Digest and PublishedAt from the release.
+	// It is the only way to delete a single release. The manifests of
+	// events that created the release stay readable.
 	RetireRelease(ctx context.Context, r *RetiredRelease) error
 	// FindRetiredRelease returns the record of a retired version;
 	// ENOTFOUND if the version was never retired.

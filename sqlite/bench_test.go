@@ -109,8 +109,7 @@ func deployToDev(ctx context.Context, tx railyard.Tx, rel *railyard.Release, now
 	})
 }
 
-// cleanup retires the releases beyond the newest 20, as the engine does:
-// each is read with its manifests for its digest.
+// cleanup retires the releases beyond the newest 20, as the engine does.
 func cleanup(ctx context.Context, tx railyard.Tx, app string, now time.Time) error {
 	releases, err := tx.FindReleases(ctx, railyard.ReleaseFilter{Application: app})
 	if err != nil || len(releases) <= 20 {
@@ -120,12 +119,8 @@ func cleanup(ctx context.Context, tx railyard.Tx, app string, now time.Time) err
 		return err
 	}
 	for _, r := range releases[20:] {
-		rel, err := tx.FindRelease(ctx, app, r.Version, true)
-		if err != nil {
-			return err
-		}
-		err = tx.RetireRelease(ctx, &railyard.RetiredRelease{Application: app, Version: r.Version, Digest: rel.Digest(),
-			Reason: railyard.RetiredByCleanup, PublishedAt: rel.CreatedAt, RetiredAt: now})
+		err := tx.RetireRelease(ctx, &railyard.RetiredRelease{Application: app, Version: r.Version,
+			Reason: railyard.RetiredByCleanup, RetiredAt: now})
 		if err != nil {
 			return err
 		}

@@ -45,25 +45,44 @@ func parseContentHash(s string) (contentHash, error) {
 }
 
 // contents remembers, for one Update, the hash of each manifest seen and
-// that its content row exists, so that the manifests a command stores
-// with a release and again with its event are hashed and written once.
-// It lives no longer than one Update: a failed Update rolls its rows back.
-type contents map[string]contentHash
+// which content rows exist, so that the manifests a command stores with a
+// release and again with its event are hashed and written once. It lives
+// no longer than one Update: a failed Update rolls its rows back.
+type contents struct {
+	hashes map[string]contentHash
+	stored map[contentHash]bool
+}
+
+// hash returns the SHA-256 of content.
+func (t *tx) hash(content string) contentHash {
+	if h, ok := t.contents.hashes[content]; ok {
+		return h
+	}
+	h := contentHash(sha256.Sum256([]byte(content)))
+	if t.contents.hashes == nil {
+		t.contents.hashes = map[string]contentHash{}
+	}
+	t.contents.hashes[content] = h
+	return h
+}
+
+// manifestSHA256 is hash for Release.DigestFromHashes.
+func (t *tx) manifestSHA256(content string) [sha256.Size]byte { return t.hash(content) }
 
 // putContent stores content in manifest_contents unless it is there, and
 // returns its hash.
 func (t *tx) putContent(ctx context.Context, content string) (contentHash, error) {
-	if h, ok := t.contents[content]; ok {
+	h := t.hash(content)
+	if t.contents.stored[h] {
 		return h, nil
 	}
-	h := contentHash(sha256.Sum256([]byte(content)))
 	if _, err := t.exec(ctx, putManifestContentSQL, h[:], content); err != nil {
 		return h, err
 	}
-	if t.contents == nil {
-		t.contents = contents{}
+	if t.contents.stored == nil {
+		t.contents.stored = map[contentHash]bool{}
 	}
-	t.contents[content] = h
+	t.contents.stored[h] = true
 	return h, nil
 }
 

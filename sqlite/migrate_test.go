@@ -173,6 +173,17 @@ func TestMigrateManifestContentsAndRetiredReleases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A release from before the migration has no stored digest: retiring
+	// it computes the digest from its content.
+	r := &railyard.RetiredRelease{Application: "boom", Version: 2, Reason: railyard.RetiredByCleanup, RetiredAt: eventTime(20)}
+	if err := db.Update(t.Context(), func(tx railyard.Tx) error { return tx.RetireRelease(t.Context(), r) }); err != nil {
+		t.Fatal(err)
+	}
+	want := &railyard.RetiredRelease{Application: "boom", Version: 2, Digest: migrationReleases()[0].Digest(),
+		Reason: railyard.RetiredByCleanup, PublishedAt: eventTime(2), RetiredAt: eventTime(20)}
+	if !reflect.DeepEqual(r, want) {
+		t.Errorf("retiring a migrated release:\ngot  %s\nwant %s", jsonOf(r), jsonOf(want))
+	}
 }
 
 // assertStoredChangesAsWritten checks that the migrated changes of every

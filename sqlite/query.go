@@ -38,7 +38,7 @@ func readQueries() []string {
 		findEnvironmentSQL, findEnvironmentsSQL,
 		findApplicationSQL, findApplicationsSQL,
 		findReleaseSQL, findReleasesSQL, findAllReleasesSQL, findReleaseManifestsSQL,
-		findReleasesManifestsSQL, maxReleaseVersionSQL, findRetiredReleaseSQL, isRetiredSQL,
+		findReleasesManifestsSQL, maxReleaseVersionSQL, findRetiredReleaseSQL, isRetiredSQL, findReleaseDigestSQL,
 		findManifestContentSQL, hasReleasesSQL,
 		findDeploymentSQL,
 		lastEventIDSQL,

@@ -32,8 +32,8 @@ const (
 	maxReleaseVersionSQL = `SELECT max(
 		COALESCE((SELECT max(version) FROM releases WHERE application = ?1), 0),
 		COALESCE((SELECT max(version) FROM retired_releases WHERE application = ?1), 0))`
-	createReleaseSQL = `INSERT INTO releases (` + releaseColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	createReleaseSQL = `INSERT INTO releases (` + releaseColumns + `, digest)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	createReleaseManifestSQL = `INSERT INTO release_manifests (application, version, environment, hash)
 		VALUES (?, ?, ?, ?)`
 	// Deleting the release cascades to its release_manifests rows, not to
@@ -95,10 +95,12 @@ func (t *tx) MaxReleaseVersion(ctx context.Context, app string) (int64, error) {
 	return v, wrap("max release version", err)
 }
 
-// CreateRelease stores a new release with its manifests; ECONFLICT if that
-// version exists, ENOTFOUND if the application does not. The stored
-// Environments are the sorted keys of r.Manifests, whatever r.Environments
-// says, so that the two can never disagree.
+// CreateRelease stores a new release with its manifests and its digest;
+// ECONFLICT if that version exists or is retired, ENOTFOUND if the
+// application does not. The stored Environments are the sorted keys of
+// r.Manifests, whatever r.Environments says, so that the two can never
+// disagree. The digest is computed from the manifests' hashes, which
+// storing them needs anyway.
 func (t *tx) CreateRelease(ctx context.Context, r *railyard.Release) error {
 	envs := sortedKeys(r.Manifests)
 	envsJSON, err := json.Marshal(envs)
@@ -110,7 +112,7 @@ func (t *tx) CreateRelease(ctx context.Context, r *railyard.Release) error {
 	}
 	_, err = t.exec(ctx, createReleaseSQL, r.Application, r.Version, string(envsJSON), r.Team,
 		r.SourceCommitID, r.SourceAuthor, r.SourceMessage, r.SourceBranch, r.DisplayVersion,
-		r.CILink, boolInt(r.Undeploy), micros(r.CreatedAt))
+		r.CILink, boolInt(r.Undeploy), micros(r.CreatedAt), r.DigestFromHashes(t.manifestSHA256))
 	switch sqliteCode(err) {
 	case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
 		return railyard.Errorf(railyard.ECONFLICT, "release %d of application %q already exists", r.Version, r.Application)

@@ -161,7 +161,7 @@ func runInSavepoint(sqlTx *sql.Tx, t *tx, req *writeRequest) error {
 	}
 	// What one update stored is not known to be stored for the next: a
 	// failed update rolls its rows back.
-	t.contents = nil
+	t.contents = contents{}
 	req.err, req.panic = callUpdate(t, req.fn)
 	if req.err != nil || req.panic != nil {
 		if _, err := sqlTx.ExecContext(bg, "ROLLBACK TO railyard_update"); err != nil {

@@ -142,7 +142,7 @@ func testApplicationDeleteNeedsReleasesRetired(t *testing.T, s railyard.Store) {
 	})
 	update(t, s, func(tx railyard.Tx) error {
 		for v := int64(1); v <= 2; v++ {
-			if err := tx.RetireRelease(t.Context(), retired("checkout", v)); err != nil {
+			if err := tx.RetireRelease(t.Context(), retire("checkout", v)); err != nil {
 				return err
 			}
 		}

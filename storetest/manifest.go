@@ -26,7 +26,7 @@ func testManifestsSharedByReleases(t *testing.T, s railyard.Store) {
 	r3 := &railyard.Release{Application: "cart", Version: 1, CreatedAt: t0,
 		Manifests: map[string]string{"dev": b}}
 	createReleases(t, s, r1, r2, r3)
-	update(t, s, func(tx railyard.Tx) error { return tx.RetireRelease(t.Context(), retired("checkout", 1)) })
+	update(t, s, func(tx railyard.Tx) error { return tx.RetireRelease(t.Context(), retire("checkout", 1)) })
 	view(t, s, func(tx railyard.Tx) error {
 		got, err := tx.FindRelease(t.Context(), "checkout", 2, true)
 		noError(t, "FindRelease", err)
@@ -55,7 +55,7 @@ func testEventsKeepManifests(t *testing.T, s railyard.Store) {
 		return tx.CreateEvent(t.Context(), e)
 	})
 	update(t, s, func(tx railyard.Tx) error {
-		if err := tx.RetireRelease(t.Context(), retired("checkout", 1)); err != nil {
+		if err := tx.RetireRelease(t.Context(), retire("checkout", 1)); err != nil {
 			return err
 		}
 		return tx.DeleteApplication(t.Context(), "checkout")

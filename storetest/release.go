@@ -141,7 +141,7 @@ func testReleaseNotFound(t *testing.T, s railyard.Store) {
 		wantError(t, "FindRelease of a missing application", err, railyard.ENOTFOUND, `release 1 of application "cart" not found`)
 		return nil
 	})
-	err := s.Update(t.Context(), func(tx railyard.Tx) error { return tx.RetireRelease(t.Context(), retired("checkout", 2)) })
+	err := s.Update(t.Context(), func(tx railyard.Tx) error { return tx.RetireRelease(t.Context(), retire("checkout", 2)) })
 	wantError(t, "RetireRelease", err, railyard.ENOTFOUND, `release 2 of application "checkout" not found`)
 }
 
@@ -247,7 +247,7 @@ func testMaxReleaseVersion(t *testing.T, s railyard.Store) {
 // listings; the other releases keep theirs.
 func testReleaseRetire(t *testing.T, s railyard.Store) {
 	createReleases(t, s, fullRelease("checkout", 1), fullRelease("checkout", 2))
-	update(t, s, func(tx railyard.Tx) error { return tx.RetireRelease(t.Context(), retired("checkout", 2)) })
+	update(t, s, func(tx railyard.Tx) error { return tx.RetireRelease(t.Context(), retire("checkout", 2)) })
 	view(t, s, func(tx railyard.Tx) error {
 		_, err := tx.FindRelease(t.Context(), "checkout", 2, true)
 		wantError(t, "FindRelease after retiring", err, railyard.ENOTFOUND, `release 2 of application "checkout" not found`)

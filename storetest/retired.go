@@ -9,7 +9,7 @@ import (
 
 var retiredReleaseTests = []test{
 	{"RoundTrip", testRetiredRoundTrip},
-	{"UnknownDigestAndPublication", testRetiredUnknown},
+	{"DigestAndZeroTime", testRetiredDigestAndZeroTime},
 	{"NotFound", testRetiredNotFound},
 	{"VersionNeverReused", testRetiredVersionNeverReused},
 	{"MaxReleaseVersionCountsRetired", testRetiredMaxReleaseVersion},
@@ -17,19 +17,28 @@ var retiredReleaseTests = []test{
 	{"RollsBack", testRetiredRollsBack},
 }
 
-// retired returns the record of retiring fullRelease(app, version) an
-// hour after t0.
-func retired(app string, version int64) *railyard.RetiredRelease {
-	r := fullRelease(app, version)
-	return &railyard.RetiredRelease{
-		Application: app, Version: version, Digest: r.Digest(), Reason: railyard.RetiredByCleanup,
-		PublishedAt: r.CreatedAt, RetiredAt: at(time.Hour),
-	}
+// retire returns what a caller of RetireRelease gives to retire
+// fullRelease(app, version) an hour after t0.
+func retire(app string, version int64) *railyard.RetiredRelease {
+	return &railyard.RetiredRelease{Application: app, Version: version, Reason: railyard.RetiredByCleanup, RetiredAt: at(time.Hour)}
 }
 
+// retired returns the record the store keeps for retire(app, version):
+// with the release's digest and creation time.
+func retired(app string, version int64) *railyard.RetiredRelease {
+	r := retire(app, version)
+	rel := fullRelease(app, version)
+	r.Digest, r.PublishedAt = rel.Digest(), rel.CreatedAt
+	return r
+}
+
+// The store records the release's digest and creation time, sets them on
+// the record it was given, and reads the record back exactly.
 func testRetiredRoundTrip(t *testing.T, s railyard.Store) {
 	createReleases(t, s, fullRelease("checkout", 1), fullRelease("checkout", 2), fullRelease("cart", 2))
-	update(t, s, func(tx railyard.Tx) error { return tx.RetireRelease(t.Context(), retired("checkout", 2)) })
+	r := retire("checkout", 2)
+	update(t, s, func(tx railyard.Tx) error { return tx.RetireRelease(t.Context(), r) })
+	equal(t, "the record given to RetireRelease", r, retired("checkout", 2))
 	view(t, s, func(tx railyard.Tx) error {
 		got, err := tx.FindRetiredRelease(t.Context(), "checkout", 2)
 		noError(t, "FindRetiredRelease", err)
@@ -41,15 +50,17 @@ func testRetiredRoundTrip(t *testing.T, s railyard.Store) {
 	})
 }
 
-// A record retired before digests were kept has neither a digest nor a
-// publication time: both read back empty.
-func testRetiredUnknown(t *testing.T, s railyard.Store) {
-	createReleases(t, s, fullRelease("checkout", 1))
-	want := &railyard.RetiredRelease{Application: "checkout", Version: 1, Reason: railyard.RetiredWithApplication, RetiredAt: t0}
-	update(t, s, func(tx railyard.Tx) error {
-		c := *want
-		return tx.RetireRelease(t.Context(), &c)
-	})
+// The digest is the release's, whatever the caller put in the record, and
+// a release created at the zero time was published at the zero time.
+func testRetiredDigestAndZeroTime(t *testing.T, s railyard.Store) {
+	rel := &railyard.Release{Application: "checkout", Version: 1, Undeploy: true, Manifests: map[string]string{"dev": ""}}
+	c := *rel
+	createReleases(t, s, &c)
+	r := &railyard.RetiredRelease{Application: "checkout", Version: 1, Digest: "sha256:mine", PublishedAt: t0,
+		Reason: railyard.RetiredWithApplication, RetiredAt: t0}
+	update(t, s, func(tx railyard.Tx) error { return tx.RetireRelease(t.Context(), r) })
+	want := &railyard.RetiredRelease{Application: "checkout", Version: 1, Digest: rel.Digest(),
+		Reason: railyard.RetiredWithApplication, RetiredAt: t0}
 	view(t, s, func(tx railyard.Tx) error {
 		got, err := tx.FindRetiredRelease(t.Context(), "checkout", 1)
 		noError(t, "FindRetiredRelease", err)
@@ -61,7 +72,7 @@ func testRetiredUnknown(t *testing.T, s railyard.Store) {
 // Retiring a release that does not exist records nothing.
 func testRetiredNotFound(t *testing.T, s railyard.Store) {
 	createReleases(t, s, fullRelease("checkout", 1))
-	err := s.Update(t.Context(), func(tx railyard.Tx) error { return tx.RetireRelease(t.Context(), retired("checkout", 9)) })
+	err := s.Update(t.Context(), func(tx railyard.Tx) error { return tx.RetireRelease(t.Context(), retire("checkout", 9)) })
 	wantError(t, "RetireRelease of a missing release", err, railyard.ENOTFOUND, `release 9 of application "checkout" not found`)
 	view(t, s, func(tx railyard.Tx) error {
 		got, err := tx.FindRetiredRelease(t.Context(), "checkout", 9)
@@ -77,7 +88,7 @@ func testRetiredNotFound(t *testing.T, s railyard.Store) {
 // same, and the refusal changes nothing.
 func testRetiredVersionNeverReused(t *testing.T, s railyard.Store) {
 	createReleases(t, s, fullRelease("checkout", 1), fullRelease("checkout", 2))
-	update(t, s, func(tx railyard.Tx) error { return tx.RetireRelease(t.Context(), retired("checkout", 1)) })
+	update(t, s, func(tx railyard.Tx) error { return tx.RetireRelease(t.Context(), retire("checkout", 1)) })
 	other := fullRelease("checkout", 1)
 	other.Manifests = map[string]string{"dev": "other: true\n"}
 	for _, r := range []*railyard.Release{other, fullRelease("checkout", 1)} {
@@ -99,7 +110,7 @@ func testRetiredVersionNeverReused(t *testing.T, s railyard.Store) {
 // a version never used.
 func testRetiredMaxReleaseVersion(t *testing.T, s railyard.Store) {
 	createReleases(t, s, fullRelease("checkout", 1), fullRelease("checkout", 2), fullRelease("checkout", 3))
-	update(t, s, func(tx railyard.Tx) error { return tx.RetireRelease(t.Context(), retired("checkout", 3)) })
+	update(t, s, func(tx railyard.Tx) error { return tx.RetireRelease(t.Context(), retire("checkout", 3)) })
 	view(t, s, func(tx railyard.Tx) error {
 		got, err := tx.MaxReleaseVersion(t.Context(), "checkout")
 		noError(t, "MaxReleaseVersion", err)
@@ -115,7 +126,7 @@ func testRetiredOutlivesApplication(t *testing.T, s railyard.Store) {
 	createReleases(t, s, fullRelease("checkout", 1), fullRelease("checkout", 2))
 	update(t, s, func(tx railyard.Tx) error {
 		for v := int64(1); v <= 2; v++ {
-			if err := tx.RetireRelease(t.Context(), retired("checkout", v)); err != nil {
+			if err := tx.RetireRelease(t.Context(), retire("checkout", v)); err != nil {
 				return err
 			}
 		}
@@ -144,7 +155,7 @@ func testRetiredRollsBack(t *testing.T, s railyard.Store) {
 	createReleases(t, s, fullRelease("checkout", 1))
 	errRefused := railyard.Errorf(railyard.EINVALID, "refused")
 	err := s.Update(t.Context(), func(tx railyard.Tx) error {
-		if err := tx.RetireRelease(t.Context(), retired("checkout", 1)); err != nil {
+		if err := tx.RetireRelease(t.Context(), retire("checkout", 1)); err != nil {
 			return err
 		}
 		return errRefused

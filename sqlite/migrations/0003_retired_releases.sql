@@ -14,6 +14,11 @@ CREATE TABLE retired_releases (
 	PRIMARY KEY (application, version)
 ) WITHOUT ROWID;
 
+-- A release's digest is kept from its creation on, so that retiring it
+-- needs no read of its manifests; '' for the releases created before this
+-- migration, whose digest is computed from their content when they retire.
+ALTER TABLE releases ADD COLUMN digest TEXT NOT NULL DEFAULT '';
+
 -- Versions retired before this migration are found in the event log, the
 -- only record of them. A release's creation time is its event's time (the
 -- engine stamps both with one clock reading). The digest of their content
