@@ -272,6 +272,32 @@ func BenchmarkManifestStorage(b *testing.B) {
 	}
 }
 
+// BenchmarkFindEventsBatch measures what the Git exporter asks of the
+// store for each batch: the 500 oldest events with every manifest of the
+// releases they created (the load of BenchmarkManifestStorage, of which
+// the first 500 events publish releases of three 10 KB manifests).
+func BenchmarkFindEventsBatch(b *testing.B) {
+	db := open(b, filepath.Join(b.TempDir(), "events.db"))
+	storageLoad(b, railyard.NewEngine(db))
+	ctx := context.Background()
+	b.ResetTimer()
+	for b.Loop() {
+		err := db.View(ctx, func(tx railyard.Tx) error {
+			events, err := tx.FindEvents(ctx, railyard.EventFilter{AfterID: 3, Ascending: true, Limit: 500})
+			if err != nil {
+				return err
+			}
+			if len(events) != 500 || len(events[499].Changes[0].Release.Manifests["production"]) < 10<<10 {
+				return fmt.Errorf("got %d events, want 500 with their manifests", len(events))
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // storageLoad publishes the releases of BenchmarkManifestStorage and
 // returns the bytes of the manifests published and of the distinct ones.
 func storageLoad(b *testing.B, eng *railyard.Engine) (published, distinct int) {
