@@ -54,6 +54,9 @@ func (cr *CreateRelease) apply(ctx context.Context, c *commandContext) (*Result,
 			return nil, err
 		}
 	}
+	if err := c.refuseRetiredVersion(ctx, rel); err != nil {
+		return nil, err
+	}
 	app, err := c.ensureApplication(ctx, rel.Application, rel.Team)
 	if err != nil {
 		return nil, err
@@ -68,7 +71,7 @@ func (cr *CreateRelease) apply(ctx context.Context, c *commandContext) (*Result,
 	if err != nil {
 		return nil, err
 	}
-	if err := c.cleanupReleases(ctx, rel.Application); err != nil {
+	if err := c.cleanupReleases(ctx, rel.Application, rel.Version); err != nil {
 		return nil, err
 	}
 	c.describeScaled(describeRelease(rel, deployed, queued, skipped), compactRelease(rel, deployed, queued, skipped),
@@ -285,9 +288,27 @@ func (c *commandContext) ensureApplication(ctx context.Context, name, team strin
 	return app, nil
 }
 
-// cleanupReleases deletes the oldest releases of app beyond the newest
-// KeepReleases, sparing every version deployed or queued somewhere.
-func (c *commandContext) cleanupReleases(ctx context.Context, app string) error {
+// refuseRetiredVersion answers ECONFLICT if rel's version was used before
+// and retired: a version number names one content for ever.
+func (c *commandContext) refuseRetiredVersion(ctx context.Context, rel *Release) error {
+	retired, err := c.tx.FindRetiredRelease(ctx, rel.Application, rel.Version)
+	switch {
+	case err == nil:
+		return retiredVersionError(rel, retired)
+	case ErrorCode(err) == ENOTFOUND:
+		return nil
+	default:
+		return err
+	}
+}
+
+// cleanupReleases retires the oldest releases of app beyond the newest
+// KeepReleases, sparing every version deployed or queued somewhere, and
+// the version just created: an old version number published now (a
+// hotfix line) is not deleted by the event that created it, which would
+// answer 201 for a release that is already gone and give the exporter a
+// release to write and delete in one commit.
+func (c *commandContext) cleanupReleases(ctx context.Context, app string, created int64) error {
 	keep := c.engine.keepReleases()
 	releases, err := c.tx.FindReleases(ctx, ReleaseFilter{Application: app})
 	if err != nil {
@@ -300,7 +321,7 @@ func (c *commandContext) cleanupReleases(ctx context.Context, app string) error 
 	if err != nil {
 		return err
 	}
-	inUse := make(map[int64]bool)
+	inUse := map[int64]bool{created: true}
 	for _, d := range deps {
 		if d.Version != nil {
 			inUse[*d.Version] = true
@@ -318,12 +339,17 @@ func (c *commandContext) cleanupReleases(ctx context.Context, app string) error 
 		if others <= keep {
 			continue
 		}
-		if err := c.tx.DeleteRelease(ctx, app, r.Version); err != nil {
+		if err := c.retireRelease(ctx, app, r.Version, RetiredByCleanup); err != nil {
 			return err
 		}
 		c.change(Change{Op: ChangeReleaseDelete, Application: app, Version: r.Version, Reason: fmt.Sprintf("cleanup: keeping the newest %d releases", keep)})
 	}
 	return nil
+}
+
+// retireRelease deletes a release and records its version as retired.
+func (c *commandContext) retireRelease(ctx context.Context, app string, version int64, reason string) error {
+	return c.tx.RetireRelease(ctx, &RetiredRelease{Application: app, Version: version, Reason: reason, RetiredAt: c.now})
 }
 
 // Kind implements Command.
@@ -366,6 +392,17 @@ func (d *DeleteApplication) apply(ctx context.Context, c *commandContext) (*Resu
 			return nil, err
 		}
 		c.change(Change{Op: ChangeDeploymentDelete, Application: d.Name, Environment: dep.Environment})
+	}
+	// The versions stay retired: an application created again under this
+	// name continues the numbering (see RetiredRelease).
+	releases, err := c.tx.FindReleases(ctx, ReleaseFilter{Application: d.Name})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range releases {
+		if err := c.retireRelease(ctx, d.Name, r.Version, RetiredWithApplication); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.tx.DeleteApplication(ctx, d.Name); err != nil {
 		return nil, err

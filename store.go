@@ -41,9 +41,10 @@ type Tx interface {
 	FindApplications(ctx context.Context) ([]*Application, error)
 	// PutApplication creates or replaces an application.
 	PutApplication(ctx context.Context, app *Application) error
-	// DeleteApplication deletes the application and all its releases;
-	// ENOTFOUND if there is no such application. The caller deletes its
-	// locks and deployments first.
+	// DeleteApplication deletes the application; ENOTFOUND if there is no
+	// such application, ECONFLICT if it still has releases. The caller
+	// retires its releases (RetireRelease) and deletes its locks and
+	// deployments first. Its retired versions stay retired.
 	DeleteApplication(ctx context.Context, name string) error
 
 	// FindRelease returns ENOTFOUND if the application has no such version.
@@ -51,15 +52,27 @@ type Tx interface {
 	FindRelease(ctx context.Context, app string, version int64, withManifests bool) (*Release, error)
 	// FindReleases returns the releases of an application, newest first.
 	FindReleases(ctx context.Context, filter ReleaseFilter) ([]*Release, error)
-	// MaxReleaseVersion returns the highest version of the application,
-	// or 0 if it has none.
+	// MaxReleaseVersion returns the highest version the application has
+	// ever had, retired versions included (also those of a deleted
+	// application of the same name), or 0 if it has none: one more is a
+	// version never used.
 	MaxReleaseVersion(ctx context.Context, app string) (int64, error)
-	// CreateRelease stores a new release with its manifests; ECONFLICT if
-	// that version exists, ENOTFOUND if the application does not. The
-	// release's environments are the keys of its manifests.
+	// CreateRelease stores a new release with its manifests and its
+	// Digest; ECONFLICT if that version exists or is retired, ENOTFOUND if
+	// the application does not exist. The release's environments are the
+	// keys of its manifests. Identical manifest content, within a release
+	// or across releases and events, may be stored once.
 	CreateRelease(ctx context.Context, r *Release) error
-	// DeleteRelease returns ENOTFOUND if there is no such release.
-	DeleteRelease(ctx context.Context, app string, version int64) error
+	// RetireRelease deletes the release r names (Application, Version) and
+	// records r, in one step, so that the version is never used again;
+	// ENOTFOUND if there is no such release. The caller sets Reason and
+	// RetiredAt; the store sets Digest and PublishedAt from the release.
+	// It is the only way to delete a single release. The manifests of
+	// events that created the release stay readable.
+	RetireRelease(ctx context.Context, r *RetiredRelease) error
+	// FindRetiredRelease returns the record of a retired version;
+	// ENOTFOUND if the version was never retired.
+	FindRetiredRelease(ctx context.Context, app string, version int64) (*RetiredRelease, error)
 
 	// FindDeployment returns ENOTFOUND if the application has never been
 	// deployed or queued in the environment.
@@ -81,9 +94,12 @@ type Tx interface {
 	DeleteLock(ctx context.Context, key LockKey) error
 
 	// CreateEvent appends an event with its refs and sets its ID, which
-	// is greater than every ID before it.
+	// is greater than every ID before it. Events are never deleted.
 	CreateEvent(ctx context.Context, e *Event) error
 	// FindEvents returns matching events (see EventFilter for the order).
+	// A release.create change carries its release with every manifest,
+	// whatever happened to the release or its application since: events
+	// are the audit log and the Git exporter's input, which may be behind.
 	FindEvents(ctx context.Context, filter EventFilter) ([]*Event, error)
 	// LastEventID returns the highest event ID, or 0 if there are none.
 	LastEventID(ctx context.Context) (int64, error)

@@ -15,8 +15,8 @@ const (
 	findApplicationsSQL = `SELECT ` + applicationColumns + ` FROM applications ORDER BY name`
 	putApplicationSQL   = `INSERT INTO applications (` + applicationColumns + `) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET team = excluded.team, created_at = excluded.created_at`
-	// Deleting the application cascades to its releases and their manifests.
 	deleteApplicationSQL = `DELETE FROM applications WHERE name = ?`
+	hasReleasesSQL       = `SELECT EXISTS (SELECT 1 FROM releases WHERE application = ?)`
 )
 
 // FindApplication returns ENOTFOUND if there is no such application.
@@ -54,9 +54,18 @@ func (t *tx) PutApplication(ctx context.Context, app *railyard.Application) erro
 	return wrap("put application", err)
 }
 
-// DeleteApplication deletes the application and all its releases;
-// ENOTFOUND if there is no such application.
+// DeleteApplication deletes the application; ENOTFOUND if there is no
+// such application, ECONFLICT if it still has releases, which must be
+// retired first so that their versions are never used again. (The
+// foreign key from releases would cascade, and forget them.)
 func (t *tx) DeleteApplication(ctx context.Context, name string) error {
+	var has bool
+	if err := t.queryRow(ctx, hasReleasesSQL, name).Scan(&has); err != nil {
+		return wrap("delete application", err)
+	}
+	if has {
+		return railyard.Errorf(railyard.ECONFLICT, "application %q still has releases: retire them first", name)
+	}
 	n, err := t.execAffected(ctx, deleteApplicationSQL, name)
 	if err != nil {
 		return wrap("delete application", err)

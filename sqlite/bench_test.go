@@ -3,7 +3,10 @@ package sqlite_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -75,7 +78,7 @@ func createRelease(ctx context.Context, tx railyard.Tx, app, manifest string) er
 	if err := deployToDev(ctx, tx, rel, now); err != nil {
 		return err
 	}
-	if err := cleanup(ctx, tx, app); err != nil {
+	if err := cleanup(ctx, tx, app, now); err != nil {
 		return err
 	}
 	payload, _ := json.Marshal(rel)
@@ -106,8 +109,8 @@ func deployToDev(ctx context.Context, tx railyard.Tx, rel *railyard.Release, now
 	})
 }
 
-// cleanup deletes the releases beyond the newest 20, as the engine does.
-func cleanup(ctx context.Context, tx railyard.Tx, app string) error {
+// cleanup retires the releases beyond the newest 20, as the engine does.
+func cleanup(ctx context.Context, tx railyard.Tx, app string, now time.Time) error {
 	releases, err := tx.FindReleases(ctx, railyard.ReleaseFilter{Application: app})
 	if err != nil || len(releases) <= 20 {
 		return err
@@ -116,7 +119,9 @@ func cleanup(ctx context.Context, tx railyard.Tx, app string) error {
 		return err
 	}
 	for _, r := range releases[20:] {
-		if err := tx.DeleteRelease(ctx, app, r.Version); err != nil {
+		err := tx.RetireRelease(ctx, &railyard.RetiredRelease{Application: app, Version: r.Version,
+			Reason: railyard.RetiredByCleanup, RetiredAt: now})
+		if err != nil {
 			return err
 		}
 	}
@@ -238,3 +243,154 @@ func seedLocks(tx railyard.Tx, now time.Time) error {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// BenchmarkManifestStorage measures what the database costs per manifest
+// byte under a realistic load: 100 applications publish 10 releases each
+// (1,000 releases) through the engine, every release with a manifest of
+// about 10 KB for each of development (upstream.latest, which deploys it),
+// staging and production, where development and staging share one
+// manifest and production has its own. It reports the database's size
+// (after Close, which checkpoints the write-ahead log into the file)
+// divided by the bytes of the manifests published, and by the bytes of
+// the distinct manifests among them. Run it with -benchtime 1x.
+func BenchmarkManifestStorage(b *testing.B) {
+	for b.Loop() {
+		path := filepath.Join(b.TempDir(), "storage.db")
+		db := sqlite.NewDB(path)
+		if err := db.Open(); err != nil {
+			b.Fatal(err)
+		}
+		published, distinct := storageLoad(b, railyard.NewEngine(db))
+		if err := db.Close(); err != nil {
+			b.Fatal(err)
+		}
+		size := fileSize(b, path) + fileSize(b, path+"-wal")
+		b.ReportMetric(float64(size)/float64(published), "db/manifest-bytes")
+		b.ReportMetric(float64(size)/float64(distinct), "db/distinct-bytes")
+		b.ReportMetric(float64(size)/1e6, "db-MB")
+		b.ReportMetric(float64(published)/1e6, "manifest-MB")
+	}
+}
+
+// BenchmarkFindEventsBatch measures what the Git exporter asks of the
+// store for each batch: the 500 oldest events with every manifest of the
+// releases they created (the load of BenchmarkManifestStorage, of which
+// the first 500 events publish releases of three 10 KB manifests).
+func BenchmarkFindEventsBatch(b *testing.B) {
+	db := open(b, filepath.Join(b.TempDir(), "events.db"))
+	storageLoad(b, railyard.NewEngine(db))
+	ctx := context.Background()
+	b.ResetTimer()
+	for b.Loop() {
+		err := db.View(ctx, func(tx railyard.Tx) error {
+			events, err := tx.FindEvents(ctx, railyard.EventFilter{AfterID: 3, Ascending: true, Limit: 500})
+			if err != nil {
+				return err
+			}
+			if len(events) != 500 || len(events[499].Changes[0].Release.Manifests["production"]) < 10<<10 {
+				return fmt.Errorf("got %d events, want 500 with their manifests", len(events))
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// storageLoad publishes the releases of BenchmarkManifestStorage and
+// returns the bytes of the manifests published and of the distinct ones.
+func storageLoad(b *testing.B, eng *railyard.Engine) (published, distinct int) {
+	ctx := context.Background()
+	actor := railyard.Actor{Name: "ci", Email: "ci@example.com"}
+	envs := []*railyard.PutEnvironment{
+		{Name: "development", Config: railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Latest: true}}},
+		{Name: "staging", Config: railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Environment: "development"}}},
+		{Name: "production", Config: railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Environment: "staging"}}},
+	}
+	for _, e := range envs {
+		if _, err := eng.ApplyOne(ctx, actor, e); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for v := int64(1); v <= 10; v++ {
+		for a := range 100 {
+			app := fmt.Sprintf("app-%03d", a)
+			shared, prod := storageManifest(app, v, 2), storageManifest(app, v, 6)
+			_, err := eng.ApplyOne(ctx, actor, &railyard.CreateRelease{Application: app, Version: v, Team: "payments",
+				SourceCommitID: fmt.Sprintf("%040x", v*1000+int64(a)), SourceAuthor: "Ada <ada@example.com>",
+				SourceMessage: "Bump the image", Manifests: map[string]string{"development": shared, "staging": shared, "production": prod}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			published += 2*len(shared) + len(prod)
+			distinct += len(shared) + len(prod)
+		}
+	}
+	return published, distinct
+}
+
+// storageManifest is a Deployment, a Service and a ConfigMap of about
+// 10 KB: the image tag changes with every version, the replicas with the
+// environment.
+func storageManifest(app string, version int64, replicas int) string {
+	var s strings.Builder
+	fmt.Fprintf(&s, `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: %[1]s
+  labels:
+    app.kubernetes.io/name: %[1]s
+spec:
+  replicas: %[3]d
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: %[1]s
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: %[1]s
+    spec:
+      containers:
+        - name: %[1]s
+          image: registry.example.com/%[1]s:1.%[2]d.0
+          ports:
+            - containerPort: 8080
+          resources:
+            requests: {cpu: 100m, memory: 128Mi}
+            limits: {memory: 256Mi}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: %[1]s
+spec:
+  selector:
+    app.kubernetes.io/name: %[1]s
+  ports:
+    - port: 80
+      targetPort: 8080
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: %[1]s-config
+data:
+`, app, version, replicas)
+	for i := 0; s.Len() < 10<<10; i++ {
+		fmt.Fprintf(&s, "  setting_%03d: \"value %d of %s, with enough text to look like real configuration\"\n", i, i, app)
+	}
+	return s.String()
+}
+
+// fileSize returns the size of the file at path, 0 if it does not exist.
+func fileSize(b *testing.B, path string) int64 {
+	info, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	return info.Size()
+}

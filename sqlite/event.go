@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -28,11 +30,7 @@ var commitPrefixRE = regexp.MustCompile(`^[0-9a-fA-F]{7,40}$`)
 // serialized, so ids are also in commit order: a reader that has seen id
 // n has seen every id below it.
 func (t *tx) CreateEvent(ctx context.Context, e *railyard.Event) error {
-	changes := e.Changes
-	if changes == nil {
-		changes = []railyard.Change{}
-	}
-	changesJSON, err := json.Marshal(changes)
+	changesJSON, err := t.encodeChanges(ctx, e.Changes)
 	if err != nil {
 		return wrap("create event", err)
 	}
@@ -72,16 +70,35 @@ func (t *tx) FindEvents(ctx context.Context, filter railyard.EventFilter) ([]*ra
 	if err != nil {
 		return nil, wrap("find events", err)
 	}
+	events, stored, err := scanEvents(rows)
+	if err != nil {
+		return nil, wrap("find events", err)
+	}
+	// Manifests are read once the rows are closed, so that one statement
+	// at a time runs on the transaction's connection.
+	r := &contentReader{tx: t}
+	for i, e := range events {
+		if e.Changes, err = decodeChanges(ctx, stored[i], r); err != nil {
+			return nil, wrap("find events", fmt.Errorf("event %d: %w", e.ID, err))
+		}
+	}
+	return events, nil
+}
+
+// scanEvents reads the events of rows, and the changes of each as stored.
+func scanEvents(rows *sql.Rows) ([]*railyard.Event, [][]byte, error) {
 	defer rows.Close()
 	events := []*railyard.Event{}
+	var stored [][]byte
 	for rows.Next() {
-		e, err := scanEvent(rows)
+		e, changes, err := scanEvent(rows)
 		if err != nil {
-			return nil, wrap("find events", err)
+			return nil, nil, err
 		}
 		events = append(events, e)
+		stored = append(stored, changes)
 	}
-	return events, wrap("find events", rows.Err())
+	return events, stored, rows.Err()
 }
 
 // LastEventID returns the highest event ID, or 0 if there are none.
@@ -152,7 +169,9 @@ func eventRefsCondition(f railyard.EventFilter) (*where, error) {
 	return &w, nil
 }
 
-func scanEvent(s scanner) (*railyard.Event, error) {
+// scanEvent reads an event without its changes, which it returns as
+// stored.
+func scanEvent(s scanner) (*railyard.Event, []byte, error) {
 	var (
 		ev               railyard.Event
 		at               int64
@@ -161,15 +180,11 @@ func scanEvent(s scanner) (*railyard.Event, error) {
 	err := s.Scan(&ev.ID, &at, &ev.Actor.Name, &ev.Actor.Email, &ev.Kind, &ev.Description,
 		&payload, &changes)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ev.Time = fromMicros(at)
 	if payload != nil {
 		ev.Payload = json.RawMessage(payload)
 	}
-	// Unmarshalling "[]" gives an empty, non-nil slice: Changes is never nil.
-	if err := json.Unmarshal(changes, &ev.Changes); err != nil {
-		return nil, err
-	}
-	return &ev, nil
+	return &ev, changes, nil
 }

@@ -27,10 +27,11 @@ func openPool(path string, params url.Values, size int, queries []string) (*pool
 	if err != nil {
 		return nil, err
 	}
-	db, err := sql.Open("sqlite", name)
+	drv, err := newDriver()
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, err
 	}
+	db := sql.OpenDB(connector{driver: drv, dsn: name})
 	db.SetMaxOpenConns(size)
 	db.SetMaxIdleConns(size)
 	// Connections are cheap to keep and costly to reopen (the page cache

@@ -22,16 +22,22 @@ const (
 		WHERE application = ? ORDER BY version DESC LIMIT ?`
 	findAllReleasesSQL = `SELECT ` + releaseColumns + ` FROM releases
 		ORDER BY application, version DESC LIMIT ?`
-	findReleaseManifestsSQL = `SELECT environment, content FROM release_manifests
-		WHERE application = ? AND version = ?`
-	findReleasesManifestsSQL = `SELECT version, environment, content FROM release_manifests
-		WHERE application = ? AND version >= ?`
-	maxReleaseVersionSQL = `SELECT COALESCE(MAX(version), 0) FROM releases WHERE application = ?`
-	createReleaseSQL     = `INSERT INTO releases (` + releaseColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	createReleaseManifestSQL = `INSERT INTO release_manifests (application, version, environment, content)
+	findReleaseManifestsSQL = `SELECT m.environment, c.content FROM release_manifests AS m
+		JOIN manifest_contents AS c ON c.hash = m.hash
+		WHERE m.application = ? AND m.version = ?`
+	findReleasesManifestsSQL = `SELECT m.version, m.environment, c.content FROM release_manifests AS m
+		JOIN manifest_contents AS c ON c.hash = m.hash
+		WHERE m.application = ? AND m.version >= ?`
+	// The highest version in use or retired: one more was never used.
+	maxReleaseVersionSQL = `SELECT max(
+		COALESCE((SELECT max(version) FROM releases WHERE application = ?1), 0),
+		COALESCE((SELECT max(version) FROM retired_releases WHERE application = ?1), 0))`
+	createReleaseSQL = `INSERT INTO releases (` + releaseColumns + `, digest)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	createReleaseManifestSQL = `INSERT INTO release_manifests (application, version, environment, hash)
 		VALUES (?, ?, ?, ?)`
-	// Deleting the release cascades to its manifests.
+	// Deleting the release cascades to its release_manifests rows, not to
+	// their content.
 	deleteReleaseSQL = `DELETE FROM releases WHERE application = ? AND version = ?`
 )
 
@@ -89,19 +95,24 @@ func (t *tx) MaxReleaseVersion(ctx context.Context, app string) (int64, error) {
 	return v, wrap("max release version", err)
 }
 
-// CreateRelease stores a new release with its manifests; ECONFLICT if that
-// version exists, ENOTFOUND if the application does not. The stored
-// Environments are the sorted keys of r.Manifests, whatever r.Environments
-// says, so that the two can never disagree.
+// CreateRelease stores a new release with its manifests and its digest;
+// ECONFLICT if that version exists or is retired, ENOTFOUND if the
+// application does not. The stored Environments are the sorted keys of
+// r.Manifests, whatever r.Environments says, so that the two can never
+// disagree. The digest is computed from the manifests' hashes, which
+// storing them needs anyway.
 func (t *tx) CreateRelease(ctx context.Context, r *railyard.Release) error {
 	envs := sortedKeys(r.Manifests)
 	envsJSON, err := json.Marshal(envs)
 	if err != nil {
 		return wrap("create release", err)
 	}
+	if err := t.refuseRetired(ctx, r.Application, r.Version); err != nil {
+		return wrap("create release", err)
+	}
 	_, err = t.exec(ctx, createReleaseSQL, r.Application, r.Version, string(envsJSON), r.Team,
 		r.SourceCommitID, r.SourceAuthor, r.SourceMessage, r.SourceBranch, r.DisplayVersion,
-		r.CILink, boolInt(r.Undeploy), micros(r.CreatedAt))
+		r.CILink, boolInt(r.Undeploy), micros(r.CreatedAt), r.DigestFromHashes(t.manifestSHA256))
 	switch sqliteCode(err) {
 	case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
 		return railyard.Errorf(railyard.ECONFLICT, "release %d of application %q already exists", r.Version, r.Application)
@@ -112,21 +123,13 @@ func (t *tx) CreateRelease(ctx context.Context, r *railyard.Release) error {
 		return wrap("create release", err)
 	}
 	for _, env := range envs {
-		if _, err := t.exec(ctx, createReleaseManifestSQL, r.Application, r.Version, env, r.Manifests[env]); err != nil {
+		h, err := t.putContent(ctx, r.Manifests[env])
+		if err != nil {
 			return wrap("create release", err)
 		}
-	}
-	return nil
-}
-
-// DeleteRelease returns ENOTFOUND if there is no such release.
-func (t *tx) DeleteRelease(ctx context.Context, app string, version int64) error {
-	n, err := t.execAffected(ctx, deleteReleaseSQL, app, version)
-	if err != nil {
-		return wrap("delete release", err)
-	}
-	if n == 0 {
-		return releaseNotFound(app, version)
+		if _, err := t.exec(ctx, createReleaseManifestSQL, r.Application, r.Version, env, h[:]); err != nil {
+			return wrap("create release", err)
+		}
 	}
 	return nil
 }

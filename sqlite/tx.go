@@ -19,6 +19,9 @@ type tx struct {
 	stmts    map[string]*sql.Stmt // the pool's prepared statements
 	bound    map[string]*sql.Stmt // the statements bound to this transaction
 	writable bool
+	// contents are the manifest contents hashed and stored by the
+	// current Update (see putContent).
+	contents contents
 }
 
 // Compile-time check that tx implements the domain's Tx interface.

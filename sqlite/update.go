@@ -159,6 +159,9 @@ func runInSavepoint(sqlTx *sql.Tx, t *tx, req *writeRequest) error {
 	if _, err := sqlTx.ExecContext(bg, "SAVEPOINT railyard_update"); err != nil {
 		return fmt.Errorf("sqlite: savepoint: %w", err)
 	}
+	// What one update stored is not known to be stored for the next: a
+	// failed update rolls its rows back.
+	t.contents = contents{}
 	req.err, req.panic = callUpdate(t, req.fn)
 	if req.err != nil || req.panic != nil {
 		if _, err := sqlTx.ExecContext(bg, "ROLLBACK TO railyard_update"); err != nil {

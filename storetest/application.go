@@ -15,7 +15,7 @@ var applicationTests = []test{
 	{"OrderedByName", testApplicationsOrdered},
 	{"EmptyList", testApplicationsEmpty},
 	{"PutReplaces", testApplicationPutReplaces},
-	{"DeleteDeletesReleases", testApplicationDeleteDeletesReleases},
+	{"DeleteNeedsReleasesRetired", testApplicationDeleteNeedsReleasesRetired},
 }
 
 func testApplicationRoundTrip(t *testing.T, s railyard.Store) {
@@ -127,50 +127,33 @@ func testApplicationPutReplaces(t *testing.T, s railyard.Store) {
 	})
 }
 
-// Deleting an application deletes its releases and their manifests, and
-// nothing of another application.
-func testApplicationDeleteDeletesReleases(t *testing.T, s railyard.Store) {
-	update(t, s, func(tx railyard.Tx) error {
-		for _, app := range []string{"checkout", "cart"} {
-			if err := tx.PutApplication(t.Context(), fullApplication(app)); err != nil {
-				return err
-			}
-			for v := int64(1); v <= 3; v++ {
-				if err := tx.CreateRelease(t.Context(), fullRelease(app, v)); err != nil {
-					return err
-				}
-			}
-		}
+// An application with releases cannot be deleted: they must be retired
+// first, so that their versions are never forgotten. Deleting it then
+// touches nothing of another application.
+func testApplicationDeleteNeedsReleasesRetired(t *testing.T, s railyard.Store) {
+	createReleases(t, s, fullRelease("checkout", 1), fullRelease("checkout", 2), fullRelease("cart", 1))
+	err := s.Update(t.Context(), func(tx railyard.Tx) error { return tx.DeleteApplication(t.Context(), "checkout") })
+	wantError(t, "DeleteApplication with releases", err, railyard.ECONFLICT, `application "checkout" still has releases: retire them first`)
+	view(t, s, func(tx railyard.Tx) error {
+		got, err := tx.FindReleases(t.Context(), railyard.ReleaseFilter{Application: "checkout"})
+		noError(t, "FindReleases", err)
+		equal(t, "releases after the refused delete", len(got), 2)
 		return nil
 	})
-	update(t, s, func(tx railyard.Tx) error { return tx.DeleteApplication(t.Context(), "checkout") })
+	update(t, s, func(tx railyard.Tx) error {
+		for v := int64(1); v <= 2; v++ {
+			if err := tx.RetireRelease(t.Context(), retire("checkout", v)); err != nil {
+				return err
+			}
+		}
+		return tx.DeleteApplication(t.Context(), "checkout")
+	})
 	view(t, s, func(tx railyard.Tx) error {
 		_, err := tx.FindApplication(t.Context(), "checkout")
 		wantError(t, "FindApplication after delete", err, railyard.ENOTFOUND, `application "checkout" not found`)
-		_, err = tx.FindRelease(t.Context(), "checkout", 2, false)
-		wantError(t, "FindRelease after deleting its application", err, railyard.ENOTFOUND, `release 2 of application "checkout" not found`)
-		max, err := tx.MaxReleaseVersion(t.Context(), "checkout")
-		noError(t, "MaxReleaseVersion", err)
-		equal(t, "MaxReleaseVersion after deleting the application", max, int64(0))
-		other, err := tx.FindReleases(t.Context(), railyard.ReleaseFilter{Application: "cart"})
+		other, err := tx.FindReleases(t.Context(), railyard.ReleaseFilter{Application: "cart", WithManifests: true})
 		noError(t, "FindReleases", err)
-		equal(t, "releases of the other application", len(other), 3)
-		return nil
-	})
-	// A new application of the same name starts empty: no manifest of the
-	// old version 1 may resurface.
-	update(t, s, func(tx railyard.Tx) error {
-		if err := tx.PutApplication(t.Context(), fullApplication("checkout")); err != nil {
-			return err
-		}
-		return tx.CreateRelease(t.Context(), &railyard.Release{
-			Application: "checkout", Version: 1, Manifests: map[string]string{"dev": "new: true\n"}, CreatedAt: t0,
-		})
-	})
-	view(t, s, func(tx railyard.Tx) error {
-		got, err := tx.FindRelease(t.Context(), "checkout", 1, true)
-		noError(t, "FindRelease", err)
-		equal(t, "manifests of the re-created release", got.Manifests, map[string]string{"dev": "new: true\n"})
+		equal(t, "releases of the other application", other, []*railyard.Release{fullRelease("cart", 1)})
 		return nil
 	})
 }

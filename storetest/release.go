@@ -21,7 +21,7 @@ var releaseTests = []test{
 	{"FindReleasesLimit", testFindReleasesLimit},
 	{"FindReleasesEmpty", testFindReleasesEmpty},
 	{"MaxReleaseVersion", testMaxReleaseVersion},
-	{"Delete", testReleaseDelete},
+	{"Retire", testReleaseRetire},
 	{"CallerOwnsValues", testReleaseCallerOwnsValues},
 }
 
@@ -141,8 +141,8 @@ func testReleaseNotFound(t *testing.T, s railyard.Store) {
 		wantError(t, "FindRelease of a missing application", err, railyard.ENOTFOUND, `release 1 of application "cart" not found`)
 		return nil
 	})
-	err := s.Update(t.Context(), func(tx railyard.Tx) error { return tx.DeleteRelease(t.Context(), "checkout", 2) })
-	wantError(t, "DeleteRelease", err, railyard.ENOTFOUND, `release 2 of application "checkout" not found`)
+	err := s.Update(t.Context(), func(tx railyard.Tx) error { return tx.RetireRelease(t.Context(), retire("checkout", 2)) })
+	wantError(t, "RetireRelease", err, railyard.ENOTFOUND, `release 2 of application "checkout" not found`)
 }
 
 // Creating an existing version fails with ECONFLICT and changes nothing.
@@ -243,26 +243,17 @@ func testMaxReleaseVersion(t *testing.T, s railyard.Store) {
 	})
 }
 
-// Deleting a release deletes its manifests: re-creating the version shows
-// only the new ones.
-func testReleaseDelete(t *testing.T, s railyard.Store) {
+// Retiring a release deletes it and its manifests from the release
+// listings; the other releases keep theirs.
+func testReleaseRetire(t *testing.T, s railyard.Store) {
 	createReleases(t, s, fullRelease("checkout", 1), fullRelease("checkout", 2))
-	update(t, s, func(tx railyard.Tx) error { return tx.DeleteRelease(t.Context(), "checkout", 2) })
+	update(t, s, func(tx railyard.Tx) error { return tx.RetireRelease(t.Context(), retire("checkout", 2)) })
 	view(t, s, func(tx railyard.Tx) error {
 		_, err := tx.FindRelease(t.Context(), "checkout", 2, true)
-		wantError(t, "FindRelease after delete", err, railyard.ENOTFOUND, `release 2 of application "checkout" not found`)
-		got, err := tx.FindReleases(t.Context(), railyard.ReleaseFilter{Application: "checkout"})
+		wantError(t, "FindRelease after retiring", err, railyard.ENOTFOUND, `release 2 of application "checkout" not found`)
+		got, err := tx.FindReleases(t.Context(), railyard.ReleaseFilter{Application: "checkout", WithManifests: true})
 		noError(t, "FindReleases", err)
-		equal(t, "FindReleases after delete", got, []*railyard.Release{withoutManifests(fullRelease("checkout", 1))})
-		return nil
-	})
-	want := &railyard.Release{Application: "checkout", Version: 2, Manifests: map[string]string{"canary": "x: 1\n"}, Environments: []string{"canary"}, CreatedAt: t0}
-	c := *want
-	createReleases(t, s, &c)
-	view(t, s, func(tx railyard.Tx) error {
-		got, err := tx.FindRelease(t.Context(), "checkout", 2, true)
-		noError(t, "FindRelease", err)
-		equal(t, "re-created release", got, want)
+		equal(t, "FindReleases after retiring", got, []*railyard.Release{fullRelease("checkout", 1)})
 		return nil
 	})
 }

@@ -27,6 +27,13 @@
 //     matches regardless of case. With both AfterID and BeforeID set, the
 //     order is oldest first.
 //   - Update returns fn's error unchanged, and a panic in fn rolls back.
+//   - A version, once retired, is never used again: CreateRelease refuses
+//     it, MaxReleaseVersion counts it, and neither retiring nor deleting
+//     the application forgets it.
+//   - Manifest content is never lost while something references it:
+//     retiring a release keeps the manifests other releases share with it,
+//     and an event's release.create change reads back with every manifest
+//     after its release and application are gone.
 package storetest
 
 import (
@@ -45,6 +52,8 @@ func Run(t *testing.T, open func(t *testing.T) railyard.Store) {
 		{"Environment", environmentTests},
 		{"Application", applicationTests},
 		{"Release", releaseTests},
+		{"RetiredRelease", retiredReleaseTests},
+		{"ManifestContent", manifestContentTests},
 		{"Deployment", deploymentTests},
 		{"Lock", lockTests},
 		{"Event", eventTests},

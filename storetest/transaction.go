@@ -153,7 +153,7 @@ func testWriteInViewFails(t *testing.T, s railyard.Store) {
 		"PutApplication":    func(tx railyard.Tx) error { return tx.PutApplication(ctx, fullApplication("cart")) },
 		"DeleteApplication": func(tx railyard.Tx) error { return tx.DeleteApplication(ctx, "checkout") },
 		"CreateRelease":     func(tx railyard.Tx) error { return tx.CreateRelease(ctx, fullRelease("checkout", 2)) },
-		"DeleteRelease":     func(tx railyard.Tx) error { return tx.DeleteRelease(ctx, "checkout", 1) },
+		"RetireRelease":     func(tx railyard.Tx) error { return tx.RetireRelease(ctx, retire("checkout", 1)) },
 		"PutDeployment":     func(tx railyard.Tx) error { return tx.PutDeployment(ctx, fullDeployment("checkout", "dev")) },
 		"DeleteDeployment":  func(tx railyard.Tx) error { return tx.DeleteDeployment(ctx, "checkout", "production") },
 		"PutLock":           func(tx railyard.Tx) error { return tx.PutLock(ctx, fullLock(railyard.LockTeam, "dev", "x")) },
