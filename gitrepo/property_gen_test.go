@@ -23,12 +23,13 @@ import (
 // commit trailer, poison Argo CD settings. Rejected commands are fine;
 // the property is about the accepted ones.
 
-// Name pools; the last of each is as long as a name may be.
+// Name pools; the last of each is as long as a name may be, and some are
+// names of the repository's own files and directories.
 var (
-	propEnvs   = []string{"development", "staging", "prod-eu", "prod-us", "qa", "e2345678901234567890123"}
+	propEnvs   = []string{"development", "staging", "prod-eu", "prod-us", "qa", "argocd", "e2345678901234567890123"}
 	propGroups = []string{"production", "canary"}
-	propApps   = []string{"checkout", "cart", "search", "a", "a23456789012345678901234567890123456789"}
-	propTeams  = []string{"payments", "shop", "t23456789012345678901234567890123456789"}
+	propApps   = []string{"checkout", "cart", "search", "a", "locks", "version", "a23456789012345678901234567890123456789"}
+	propTeams  = []string{"payments", "shop", "team", "t23456789012345678901234567890123456789"}
 	propLocks  = []string{"freeze", "peak", "a.b_c-D9", "L" + strings.Repeat("x", 99)}
 )
 
@@ -431,13 +432,14 @@ func (g *propGen) republish(app string) *railyard.CreateRelease {
 
 // burst returns enough releases of one application, with automatic
 // versions, for cleanup to delete its oldest (it keeps the newest 20).
+// They are valid, so that the batch is accepted.
 func (g *propGen) burst() []railyard.Command {
-	app := pick(g, propApps...)
+	app := g.name(propApps)
+	envs := g.envNames()
 	cmds := make([]railyard.Command, 21+g.rng.IntN(5))
 	for i := range cmds {
-		cr := g.release(app, 0)
-		cr.Undeploy = false
-		for env := range cr.Manifests {
+		cr := &railyard.CreateRelease{Application: app, Manifests: map[string]string{}, SourceMessage: fmt.Sprintf("Burst %d", i)}
+		for _, env := range envs {
 			cr.Manifests[env] = fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\ndata:\n  burst: \"%d-%d\"\n", app, g.serial, i)
 		}
 		cmds[i] = cr

@@ -246,10 +246,13 @@ func (r *propRun) run(steps int) error {
 }
 
 // advanceClock moves the clock forward: mostly seconds or minutes,
-// sometimes hours or days, past lock expiries and deploy windows.
+// sometimes hours or days, past lock expiries and deploy windows; and
+// rarely back, as a server's clock does when it is corrected.
 func (r *propRun) advanceClock() {
 	var d time.Duration
 	switch n := r.rng.IntN(100); {
+	case n < 1:
+		d = -time.Duration(r.rng.Int64N(int64(time.Hour)))
 	case n < 85:
 		d = time.Duration(r.rng.Int64N(int64(2 * time.Minute)))
 	case n < 97:

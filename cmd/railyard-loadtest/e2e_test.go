@@ -11,21 +11,50 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
-// buildRailyard builds the railyard binary from ../railyard.
+// railyardBin is the railyard binary the tests share, built on first use
+// and removed by TestMain.
+var railyardBin struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if railyardBin.dir != "" {
+		os.RemoveAll(railyardBin.dir)
+	}
+	os.Exit(code)
+}
+
+// buildRailyard returns the railyard binary built from ../railyard: once
+// for all the tests of the package.
 func buildRailyard(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds railyard and runs it as a process: skipped with -short")
 	}
-	bin := filepath.Join(t.TempDir(), "railyard")
-	if out, err := exec.Command("go", "build", "-buildvcs=false", "-o", bin, "../railyard").CombinedOutput(); err != nil {
-		t.Fatalf("go build ../railyard: %v\n%s", err, out)
+	railyardBin.once.Do(func() {
+		dir, err := os.MkdirTemp("", "railyard-loadtest-bin-")
+		if err != nil {
+			railyardBin.err = err
+			return
+		}
+		railyardBin.dir, railyardBin.path = dir, filepath.Join(dir, "railyard")
+		if out, err := exec.Command("go", "build", "-buildvcs=false", "-o", railyardBin.path, "../railyard").CombinedOutput(); err != nil {
+			railyardBin.err = fmt.Errorf("go build ../railyard: %v\n%s", err, out)
+		}
+	})
+	if railyardBin.err != nil {
+		t.Fatal(railyardBin.err)
 	}
-	return bin
+	return railyardBin.path
 }
 
 // startTestServer runs `railyard serve` in a temporary directory until

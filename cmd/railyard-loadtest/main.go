@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -28,6 +29,10 @@ const (
 	// exitMissing: the run finished, but acknowledged releases never
 	// reached Git within --git-timeout.
 	exitMissing = 3
+	// exitChaos: the chaos scenario missed a target: something
+	// acknowledged was lost, duplicated or out of order, the repository
+	// is damaged, or export hid or did not recover from a stall.
+	exitChaos = 4
 )
 
 func main() {
@@ -60,12 +65,14 @@ type cliOptions struct {
 	scenario    string
 	railyardBin string
 	keepData    bool
+	chaos       chaosOptions
 	help        bool
 }
 
 // defaultCLIOptions are the flags' defaults.
 func defaultCLIOptions() cliOptions {
-	return cliOptions{Options: DefaultOptions(), envs: 3, mix: "releases=100", output: "table"}
+	return cliOptions{Options: DefaultOptions(), envs: 3, mix: "releases=100", output: "table",
+		chaos: chaosOptions{kills: 4, hang: 5 * time.Second, gitTimeout: 2 * time.Second}}
 }
 
 // flagSet binds the flags to c; c's values are the defaults.
@@ -99,9 +106,12 @@ func (c *cliOptions) flagSet() *pflag.FlagSet {
 	fs.DurationVar(&c.RequestTimeout, "timeout", c.RequestTimeout, "timeout of one request")
 	fs.StringVarP(&c.output, "output", "o", c.output, "report format: table or json")
 	fs.BoolVar(&c.Progress, "progress", c.Progress, "print a progress line on stderr every second")
-	fs.StringVar(&c.scenario, "scenario", c.scenario, "run scenario a, b or c against a fresh railyard serve (flags given override the scenario's)")
+	fs.StringVar(&c.scenario, "scenario", c.scenario, "run scenario a, b, c or chaos against a fresh railyard serve (flags given override the scenario's)")
 	fs.StringVar(&c.railyardBin, "railyard-bin", c.railyardBin, "railyard binary of --scenario (default: railyard on PATH)")
 	fs.BoolVar(&c.keepData, "keep-data", c.keepData, "keep the scenario server's data directory")
+	fs.IntVar(&c.chaos.kills, "kills", c.chaos.kills, "scenario chaos: SIGKILLs of railyard serve under load, in the first half of --duration")
+	fs.DurationVar(&c.chaos.hang, "hang", c.chaos.hang, "scenario chaos: how long the Git remote accepts connections and never answers (0: no hung phase)")
+	fs.DurationVar(&c.chaos.gitTimeout, "hang-git-timeout", c.chaos.gitTimeout, "scenario chaos: serve's --git-timeout while the remote hangs")
 	fs.BoolVarP(&c.help, "help", "h", false, "show this help")
 	return fs
 }
@@ -114,7 +124,7 @@ into Git and peak memory. See docs/benchmarks.md.
 
 Usage:
   railyard-loadtest --server URL [--git-remote PATH_OR_URL] [--pid N] [flags]
-  railyard-loadtest --scenario a|b|c --railyard-bin PATH [flags]
+  railyard-loadtest --scenario a|b|c|chaos --railyard-bin PATH [flags]
 
 Flags:
 `
@@ -133,7 +143,11 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	var rep *Report
 	if c.scenario != "" {
 		sc, _ := scenarioByName(c.scenario)
-		rep, err = m.runScenario(ctx, sc, c)
+		run := m.runScenario
+		if sc.name == "chaos" {
+			run = m.runChaos
+		}
+		rep, err = run(ctx, sc, c)
 	} else {
 		rep, err = Run(ctx, c.Options, m.Stderr)
 	}
@@ -152,6 +166,9 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	}
 	if rep.EndToEnd != nil && rep.EndToEnd.TimedOut {
 		return exitMissing
+	}
+	if rep.Chaos != nil && !targetsMet(rep.Targets) {
+		return exitChaos
 	}
 	return exitOK
 }
@@ -178,7 +195,7 @@ func parseArgs(args []string, stderr io.Writer) (*cliOptions, error) {
 	if c.scenario != "" {
 		sc, ok := scenarioByName(c.scenario)
 		if !ok {
-			return nil, fmt.Errorf("--scenario %q is not known: use a, b or c", c.scenario)
+			return nil, fmt.Errorf("--scenario %q is not known: use a, b, c or chaos", c.scenario)
 		}
 		for _, name := range []string{"server", "git-remote", "pid"} {
 			if fs.Changed(name) {
@@ -207,6 +224,11 @@ func parseArgs(args []string, stderr io.Writer) (*cliOptions, error) {
 		c.Envs = c.envNames
 	} else if c.envs <= 0 {
 		return nil, fmt.Errorf("--envs must be positive, got %d", c.envs)
+	}
+	if c.scenario == "chaos" {
+		if err := c.chaos.validate(c.Duration); err != nil {
+			return nil, err
+		}
 	}
 	if c.scenario != "" {
 		// The scenario fills in the server; validate the rest now.

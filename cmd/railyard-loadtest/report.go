@@ -60,6 +60,9 @@ type Report struct {
 	Machine *Machine `json:"machine"`
 	// Targets are the scenario's targets, empty without --scenario.
 	Targets []TargetResult `json:"targets,omitempty"`
+	// Chaos is what the chaos scenario did and found; absent for the
+	// others.
+	Chaos *ChaosReport `json:"chaos,omitempty"`
 }
 
 // Parameters are the options the run used.
@@ -235,6 +238,7 @@ func (rep *Report) writeTable(w io.Writer) error {
 		}
 	}
 	rep.writeEndToEnd(&b)
+	rep.writeChaos(&b)
 	if m := rep.Memory; m != nil {
 		hwm := "unknown (process gone)"
 		if m.VmHWMMiB != nil {

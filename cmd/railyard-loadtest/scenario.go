@@ -22,7 +22,7 @@ type scenario struct {
 	targets func(rep *Report) []TargetResult
 }
 
-// scenarioByName returns a scenario: a, b or c.
+// scenarioByName returns a scenario: a, b, c or chaos.
 func scenarioByName(name string) (scenario, bool) {
 	switch name {
 	case "a":
@@ -76,6 +76,17 @@ func scenarioByName(name string) (scenario, bool) {
 					latencyBelow("slowest release while a train runs", during, maxOf, 500),
 				}
 			},
+		}, true
+	case "chaos":
+		return scenario{
+			name:  "chaos",
+			title: "kill -9 under load and a Git remote that hangs: nothing acknowledged lost, duplicated or out of order",
+			set: func(c *cliOptions) {
+				c.Apps, c.envs, c.Clients, c.ManifestSize = 50, 3, 8, 2048
+				c.Rate, c.Duration, c.Releases = 100, 30*time.Second, 0
+				c.Setup, c.mix = SetupChain, "releases=90,locks=8,trains=2"
+			},
+			targets: chaosTargets,
 		}, true
 	}
 	return scenario{}, false
