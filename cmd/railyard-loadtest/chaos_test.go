@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -132,8 +133,8 @@ func TestCheckHistory(t *testing.T) {
 }
 
 // TestGitHTTPRemote checks the chaos scenario's remote: pushes over HTTP
-// work; while hung it holds connections without answering; back, it
-// drops them and answers again.
+// work, large (chunked) ones too; while hung it holds connections without
+// answering; back, it drops them and answers again.
 func TestGitHTTPRemote(t *testing.T) {
 	t.Parallel()
 	g := newGitRepos(t)
@@ -142,7 +143,11 @@ func TestGitHTTPRemote(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer remote.close()
-	g.commit(map[string]string{"a": "1"})
+	// Incompressible and over git's 1 MiB http.postBuffer: git sends the
+	// push chunked.
+	big := make([]byte, 2<<20)
+	rand.NewChaCha8([32]byte{1}).Read(big)
+	g.commit(map[string]string{"big": string(big)})
 	g.git(g.work, "push", "--quiet", remote.URL(), "main")
 	head := strings.TrimSpace(g.git(g.work, "rev-parse", "HEAD"))
 	if got := strings.TrimSpace(g.git(g.bare, "rev-parse", "main")); got != head {

@@ -89,6 +89,7 @@ func startTestServer(t *testing.T, bin string) *railyardProcess {
 // checks the report against what the server and its Git remote hold:
 // nothing acknowledged is lost, and the counts match the event log.
 func TestRunAgainstRailyard(t *testing.T) {
+	t.Parallel()
 	srv := startTestServer(t, buildRailyard(t))
 	remote := filepath.Join(srv.DataDir, "git", "manifests.git")
 	opts := DefaultOptions()
@@ -201,6 +202,7 @@ func TestRunAgainstRailyard(t *testing.T) {
 // TestScenarioCommand runs the command line of a scenario, shortened, as a
 // user would: it starts its own server and prints the JSON report.
 func TestScenarioCommand(t *testing.T) {
+	t.Parallel()
 	bin := buildRailyard(t)
 	var stdout, stderr bytes.Buffer
 	m := &Main{Stdout: &stdout, Stderr: &stderr}

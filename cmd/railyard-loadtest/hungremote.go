@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/cgi"
@@ -55,7 +57,7 @@ func newGitHTTPRemote(repo string) (*gitHTTPRemote, error) {
 			"GIT_CONFIG_NOSYSTEM=1", "HOME=" + os.TempDir(),
 		},
 	}
-	g.srv = &http.Server{Handler: backend, ReadHeaderTimeout: 30 * time.Second}
+	g.srv = &http.Server{Handler: withContentLength(backend), ReadHeaderTimeout: 30 * time.Second}
 	g.wg.Go(func() { _ = g.srv.Serve(chanListener{g}) })
 	g.wg.Go(g.accept)
 	return g, nil
@@ -120,6 +122,24 @@ func (g *gitHTTPRemote) close() error {
 		return nil
 	}
 	return err
+}
+
+// withContentLength reads a chunked request body into memory before
+// passing the request on: CGI needs a Content-Length (net/http/cgi
+// refuses chunked bodies with 400), and git sends pushes larger than its
+// http.postBuffer (1 MiB) chunked.
+func withContentLength(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength < 0 {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			r.Body, r.ContentLength, r.TransferEncoding = io.NopCloser(bytes.NewReader(body)), int64(len(body)), nil
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // chanListener is the net.Listener of the HTTP server: the connections

@@ -72,7 +72,7 @@ type cliOptions struct {
 // defaultCLIOptions are the flags' defaults.
 func defaultCLIOptions() cliOptions {
 	return cliOptions{Options: DefaultOptions(), envs: 3, mix: "releases=100", output: "table",
-		chaos: chaosOptions{kills: 4, hang: 5 * time.Second, gitTimeout: 2 * time.Second}}
+		chaos: chaosOptions{kills: 4, hang: 5 * time.Second, gitTimeout: 5 * time.Second}}
 }
 
 // flagSet binds the flags to c; c's values are the defaults.

@@ -136,7 +136,7 @@ func TestParseArgsScenarioOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Rate != 100 || c.Duration != 30*time.Second || c.Apps != 50 || c.chaos != (chaosOptions{kills: 2, hang: 5 * time.Second, gitTimeout: 2 * time.Second}) {
+	if c.Rate != 100 || c.Duration != 30*time.Second || c.Apps != 50 || c.chaos != (chaosOptions{kills: 2, hang: 5 * time.Second, gitTimeout: 5 * time.Second}) {
 		t.Errorf("scenario chaos: rate %g, duration %s, apps %d, chaos %+v", c.Rate, c.Duration, c.Apps, c.chaos)
 	}
 	for _, args := range [][]string{
