@@ -39,55 +39,77 @@ import (
 //	RAILYARD_PROPERTY_SEED=N go test ./gitrepo -run TestExportProperty
 //	RAILYARD_PROPERTY_RUNS=200 RAILYARD_PROPERTY_STEPS=1000 go test ./gitrepo -run TestExportProperty -timeout 1h
 //
-// -avoid (RAILYARD_PROPERTY_AVOID) leaves out classes of input, to explore
-// past a known failure while its fix is under way.
+// -batch (RAILYARD_PROPERTY_BATCH) sets the exporters' batch size, which
+// the seed otherwise chooses between 10 and 500; -avoid
+// (RAILYARD_PROPERTY_AVOID) leaves out classes of input, to explore past
+// a known failure while its fix is under way.
 var (
 	propSeed  = flag.Uint64("seed", 0, "export property: seed of the one run to replay (0: random seeds; env RAILYARD_PROPERTY_SEED)")
 	propRuns  = flag.Int("runs", 0, "export property: number of random runs (default 1; env RAILYARD_PROPERTY_RUNS)")
 	propSteps = flag.Int("steps", 0, "export property: steps per run (default 120, 50 with -short; env RAILYARD_PROPERTY_STEPS)")
+	propBatch = flag.Int("batch", 0, "export property: the exporters' batch size (default: 10 or 500, chosen by the seed; env RAILYARD_PROPERTY_BATCH)")
 	propAvoid = flag.String("avoid", "", "export property: classes of input to leave out, comma-separated: control, big-version, argocd, cleaned-up (env RAILYARD_PROPERTY_AVOID)")
 )
 
+// propSettings are the runs of the export property that the flags (or
+// the environment) ask for.
+type propSettings struct {
+	seeds []uint64
+	steps int
+	// batch is the exporters' batch size, 0 for the seed's choice.
+	batch int
+	avoid map[string]bool
+}
+
 // propertySettings reads the flags, falling back to the environment.
-func propertySettings(t *testing.T) (seeds []uint64, steps int) {
+func propertySettings(t *testing.T) propSettings {
 	t.Helper()
 	seed := *propSeed
+	ps := propSettings{steps: *propSteps, batch: *propBatch, avoid: map[string]bool{}}
 	runs := *propRuns
-	steps = *propSteps
-	for name, p := range map[string]any{"RAILYARD_PROPERTY_SEED": &seed, "RAILYARD_PROPERTY_RUNS": &runs, "RAILYARD_PROPERTY_STEPS": &steps} {
-		v := os.Getenv(name)
-		if v == "" {
-			continue
+	for name, p := range map[string]*int{"RAILYARD_PROPERTY_RUNS": &runs, "RAILYARD_PROPERTY_STEPS": &ps.steps, "RAILYARD_PROPERTY_BATCH": &ps.batch} {
+		if v := os.Getenv(name); v != "" && *p == 0 {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				t.Fatalf("%s=%q: want a whole number", name, v)
+			}
+			*p = n
 		}
+	}
+	if v := os.Getenv("RAILYARD_PROPERTY_SEED"); v != "" && seed == 0 {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
-			t.Fatalf("%s=%q: want a whole number", name, v)
+			t.Fatalf("RAILYARD_PROPERTY_SEED=%q: want a whole number", v)
 		}
-		switch p := p.(type) {
-		case *uint64:
-			if *p == 0 {
-				*p = n
-			}
-		case *int:
-			if *p == 0 {
-				*p = int(n)
-			}
-		}
+		seed = n
 	}
-	if steps == 0 {
-		steps = 120
+	if ps.steps == 0 {
+		ps.steps = 120
 		if testing.Short() {
-			steps = 50
+			ps.steps = 50
 		}
 	}
+	ps.avoid = propertyAvoid(t)
 	if seed != 0 {
-		return []uint64{seed}, steps
+		ps.seeds = []uint64{seed}
+		return ps
 	}
-	runs = max(runs, 1)
-	for range runs {
-		seeds = append(seeds, rand.Uint64()>>1) // >>1: fits the -seed flag of any tool
+	for range max(runs, 1) {
+		ps.seeds = append(ps.seeds, rand.Uint64()>>1) // >>1: fits the -seed flag of any tool
 	}
-	return seeds, steps
+	return ps
+}
+
+// replay returns the flags that replay seed up to step.
+func (ps propSettings) replay(seed uint64, step int) string {
+	flags := fmt.Sprintf("-seed=%d -steps=%d", seed, step)
+	if ps.batch > 0 {
+		flags += fmt.Sprintf(" -batch=%d", ps.batch)
+	}
+	if len(ps.avoid) > 0 {
+		flags += " -avoid=" + strings.Join(slices.Sorted(maps.Keys(ps.avoid)), ",")
+	}
+	return flags
 }
 
 // propertyAvoid reads -avoid (or RAILYARD_PROPERTY_AVOID).
@@ -114,21 +136,16 @@ func propertyAvoid(t *testing.T) map[string]bool {
 // sequences (see the comment above for replaying a seed).
 func TestExportProperty(t *testing.T) {
 	t.Parallel()
-	seeds, steps := propertySettings(t)
-	avoid := propertyAvoid(t)
-	for _, seed := range seeds {
+	ps := propertySettings(t)
+	for _, seed := range ps.seeds {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
-			r := newPropRun(t, seed)
-			r.gen.avoid = avoid
-			if err := r.run(steps); err != nil {
-				replay := fmt.Sprintf("-seed=%d -steps=%d", seed, r.step)
-				if len(avoid) > 0 {
-					replay += " -avoid=" + strings.Join(slices.Sorted(maps.Keys(avoid)), ",")
-				}
+			r := newPropRun(t, seed, ps)
+			if err := r.run(ps.steps); err != nil {
 				t.Errorf("export property failed with seed %d: %v\n\nreplay: go test ./gitrepo -run TestExportProperty -args %s\n%s",
-					seed, err, replay, r.history())
+					seed, err, ps.replay(seed, r.step), r.history())
 			}
-			t.Logf("seed %d: %d steps, %d events, %d batches accepted, %d refused, %d restarts; refusals: %v", seed, r.step, r.lastEvent(), r.accepted, r.refused, r.restarts, r.refusals)
+			t.Logf("seed %d: %d steps, %d events, batch size %d, %d batches of commands accepted, %d refused, %d restarts; refusals: %v",
+				seed, r.step, r.lastEvent(), r.batchSize, r.accepted, r.refused, r.restarts, r.refusals)
 		})
 	}
 }
@@ -173,7 +190,7 @@ type propTarget struct {
 // of working hours are open.
 var propStart = time.Date(2026, 11, 2, 8, 30, 0, 0, time.UTC)
 
-func newPropRun(t *testing.T, seed uint64) *propRun {
+func newPropRun(t *testing.T, seed uint64, ps propSettings) *propRun {
 	t.Helper()
 	dir := t.TempDir()
 	db := sqlite.NewDB(filepath.Join(dir, "railyard.db"))
@@ -184,10 +201,13 @@ func newPropRun(t *testing.T, seed uint64) *propRun {
 	r := &propRun{t: t, ctx: context.Background(), dir: dir, rng: rand.New(rand.NewPCG(seed, 0x5eed)), now: propStart, scheduled: propStart, refusals: map[string]int{}}
 	r.eng = railyard.NewEngine(db)
 	r.eng.Now = func() time.Time { return r.now }
-	r.gen = &propGen{rng: r.rng, eng: r.eng, now: func() time.Time { return r.now }}
-	// Batches of one event up to all of them: the boundaries between
-	// batches, and between syncs, fall everywhere.
-	r.batchSize = []int{2, 5, 500, 500}[r.rng.IntN(4)]
+	r.gen = &propGen{rng: r.rng, eng: r.eng, now: func() time.Time { return r.now }, avoid: ps.avoid}
+	// Batch boundaries fall inside syncs and inside multi-command
+	// batches; smaller batches (-batch) cost a push each.
+	r.batchSize = []int{10, 500}[r.rng.IntN(2)]
+	if ps.batch > 0 {
+		r.batchSize = ps.batch
+	}
 	remote := filepath.Join(dir, "remote.git")
 	if err := gitrepo.InitBare(r.ctx, remote, "main"); err != nil {
 		t.Fatal(err)
