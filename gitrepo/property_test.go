@@ -40,14 +40,14 @@ import (
 //	RAILYARD_PROPERTY_RUNS=200 RAILYARD_PROPERTY_STEPS=1000 go test ./gitrepo -run TestExportProperty -timeout 1h
 //
 // -batch (RAILYARD_PROPERTY_BATCH) sets the exporters' batch size, which
-// the seed otherwise chooses between 10 and 500; -avoid
+// the seed otherwise chooses between 25 and 500; -avoid
 // (RAILYARD_PROPERTY_AVOID) leaves out classes of input, to explore past
 // a known failure while its fix is under way.
 var (
 	propSeed  = flag.Uint64("seed", 0, "export property: seed of the one run to replay (0: random seeds; env RAILYARD_PROPERTY_SEED)")
 	propRuns  = flag.Int("runs", 0, "export property: number of random runs (default 1; env RAILYARD_PROPERTY_RUNS)")
 	propSteps = flag.Int("steps", 0, "export property: steps per run (default 120, 50 with -short; env RAILYARD_PROPERTY_STEPS)")
-	propBatch = flag.Int("batch", 0, "export property: the exporters' batch size (default: 10 or 500, chosen by the seed; env RAILYARD_PROPERTY_BATCH)")
+	propBatch = flag.Int("batch", 0, "export property: the exporters' batch size (default: 25 or 500, chosen by the seed; env RAILYARD_PROPERTY_BATCH)")
 	propAvoid = flag.String("avoid", "", "export property: classes of input to leave out, comma-separated: control, big-version, argocd, cleaned-up (env RAILYARD_PROPERTY_AVOID)")
 )
 
@@ -204,7 +204,7 @@ func newPropRun(t *testing.T, seed uint64, ps propSettings) *propRun {
 	r.gen = &propGen{rng: r.rng, eng: r.eng, now: func() time.Time { return r.now }, avoid: ps.avoid}
 	// Batch boundaries fall inside syncs and inside multi-command
 	// batches; smaller batches (-batch) cost a push each.
-	r.batchSize = []int{10, 500}[r.rng.IntN(2)]
+	r.batchSize = []int{25, 500}[r.rng.IntN(2)]
 	if ps.batch > 0 {
 		r.batchSize = ps.batch
 	}
@@ -250,10 +250,10 @@ func (r *propRun) run(steps int) error {
 		if err := r.act(); err != nil {
 			return fmt.Errorf("step %d: %w", r.step, err)
 		}
-		// Every git process counts: about eight syncs in the default
-		// run, a quarter of them after a restart.
-		if r.rng.IntN(100) < 7 {
-			if err := r.export(r.rng.IntN(100) < 25); err != nil {
+		// Every git process counts: about seven syncs in the default
+		// run, a third of them after a restart.
+		if r.rng.IntN(100) < 6 {
+			if err := r.export(r.rng.IntN(100) < 33); err != nil {
 				return fmt.Errorf("step %d: %w", r.step, err)
 			}
 		}
