@@ -55,7 +55,7 @@ var propAvoidClasses = map[string]string{
 	"control":     "control characters, NUL and invalid UTF-8 in text fields",
 	"big-version": "versions near or past the int64 limit, and negative ones",
 	"argocd":      "Argo CD annotation keys, sync options and namespaces that Kubernetes refuses",
-	"cleaned-up":  "publishing again a version that cleanup removed",
+	"cleaned-up":  "publishing a version below the newest 20 kept ones (cleanup removed it, or it never existed)",
 }
 
 // weights returns weights with those of the avoided classes set to 0:
@@ -324,12 +324,14 @@ func (g *propGen) version(app string) int64 {
 		return newest + 1
 	case 2:
 		return newest + 1 + g.rng.Int64N(50)
-	case 3: // an old version again: kept, or cleaned up
-		oldest := int64(1)
-		if g.avoid["cleaned-up"] && len(vs) > 0 {
-			oldest = vs[len(vs)-1]
+	case 3: // an old version: kept, cleaned up, or a hotfix never used
+		if g.avoid["cleaned-up"] {
+			if len(vs) == 0 {
+				return 1
+			}
+			return pick(g, vs...)
 		}
-		return oldest + g.rng.Int64N(max(newest-oldest+1, 1))
+		return 1 + g.rng.Int64N(max(newest, 1))
 	case 4:
 		return pick(g, propBigVersions...)
 	default:
@@ -425,7 +427,10 @@ func (g *propGen) republish(app string) *railyard.CreateRelease {
 		oldest = vs[len(vs)-1]
 	}
 	if g.avoid["cleaned-up"] {
-		return g.release(app, oldest+int64(len(vs)))
+		if len(vs) > 0 {
+			return g.release(app, vs[0]+1)
+		}
+		return g.release(app, 1)
 	}
 	return g.release(app, 1+g.rng.Int64N(oldest))
 }
