@@ -402,12 +402,10 @@ func (r *propRun) export(restart bool) error {
 			return fmt.Errorf("exporter %s: after a successful sync the status says last exported %d of %d, %d pending, error %q",
 				tg.name, st.LastExportedEventID, last, st.PendingEvents, st.LastError)
 		}
-		if restart {
-			// Resume reads the branch: check it at every restart, so a
-			// duplicate shows at the step that wrote it.
-			if err := checkHistory(tg.published, last); err != nil {
-				return fmt.Errorf("exporter %s: %w", tg.name, err)
-			}
+		// Check the branch after every sync, so that a hidden trailer
+		// or a duplicate shows at the step that wrote it.
+		if err := checkHistory(tg.published, last); err != nil {
+			return fmt.Errorf("exporter %s: %w", tg.name, err)
 		}
 	}
 	return nil
