@@ -425,8 +425,9 @@ func syncRecovering(ctx context.Context, x *gitrepo.Exporter) (err error) {
 	return nil
 }
 
-// pendingEvent describes the first event x has not exported: the one its
-// sync failed on.
+// pendingEvent describes the first event x has not exported: the first
+// of the batch its sync failed on (the error names the event when the
+// exporter knows it).
 func (r *propRun) pendingEvent(x *gitrepo.Exporter) string {
 	st, err := x.Status(r.ctx)
 	if err != nil {
@@ -437,7 +438,7 @@ func (r *propRun) pendingEvent(x *gitrepo.Exporter) string {
 		return ""
 	}
 	ev := events[0]
-	return fmt.Sprintf("\nfirst event not exported: %d (%s) by %q: %s\npayload: %s", ev.ID, ev.Kind, ev.Actor.String(),
+	return fmt.Sprintf("\nthe failing batch starts with event %d (%s) by %q: %s\npayload: %s", ev.ID, ev.Kind, ev.Actor.String(),
 		truncate(ev.Description, 300), truncate(string(ev.Payload), 1500))
 }
 
