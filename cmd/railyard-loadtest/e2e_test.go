@@ -16,42 +16,45 @@ import (
 	"time"
 )
 
-// built is the railyard binary the tests share: one build per test run.
-var built struct {
+// railyardBin is the railyard binary the tests share, built on first use
+// and removed by TestMain.
+var railyardBin struct {
 	once sync.Once
 	dir  string
-	bin  string
+	path string
 	err  error
 }
 
-// TestMain removes the shared binary after the tests.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if built.dir != "" {
-		os.RemoveAll(built.dir)
+	if railyardBin.dir != "" {
+		os.RemoveAll(railyardBin.dir)
 	}
 	os.Exit(code)
 }
 
-// buildRailyard builds the railyard binary from ../railyard, once.
+// buildRailyard returns the railyard binary built from ../railyard: once
+// for all the tests of the package.
 func buildRailyard(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds railyard and runs it as a process: skipped with -short")
 	}
-	built.once.Do(func() {
-		if built.dir, built.err = os.MkdirTemp("", "railyard-loadtest-bin-"); built.err != nil {
+	railyardBin.once.Do(func() {
+		dir, err := os.MkdirTemp("", "railyard-loadtest-bin-")
+		if err != nil {
+			railyardBin.err = err
 			return
 		}
-		built.bin = filepath.Join(built.dir, "railyard")
-		if out, err := exec.Command("go", "build", "-buildvcs=false", "-o", built.bin, "../railyard").CombinedOutput(); err != nil {
-			built.err = fmt.Errorf("go build ../railyard: %v\n%s", err, out)
+		railyardBin.dir, railyardBin.path = dir, filepath.Join(dir, "railyard")
+		if out, err := exec.Command("go", "build", "-buildvcs=false", "-o", railyardBin.path, "../railyard").CombinedOutput(); err != nil {
+			railyardBin.err = fmt.Errorf("go build ../railyard: %v\n%s", err, out)
 		}
 	})
-	if built.err != nil {
-		t.Fatal(built.err)
+	if railyardBin.err != nil {
+		t.Fatal(railyardBin.err)
 	}
-	return built.bin
+	return railyardBin.path
 }
 
 // startTestServer runs `railyard serve` in a temporary directory until
@@ -84,7 +87,9 @@ func startTestServer(t *testing.T, bin string) *railyardProcess {
 
 // TestRunAgainstRailyard runs a short load against a real Railyard and
 // checks the report against what the server and its Git remote hold:
-// nothing acknowledged is lost, and the counts match the event log.
+// nothing acknowledged is lost, and the counts match the event log. It
+// runs alone (not in parallel), since it checks the throughput of an open
+// loop.
 func TestRunAgainstRailyard(t *testing.T) {
 	srv := startTestServer(t, buildRailyard(t))
 	remote := filepath.Join(srv.DataDir, "git", "manifests.git")
@@ -198,6 +203,7 @@ func TestRunAgainstRailyard(t *testing.T) {
 // TestScenarioCommand runs the command line of a scenario, shortened, as a
 // user would: it starts its own server and prints the JSON report.
 func TestScenarioCommand(t *testing.T) {
+	t.Parallel()
 	bin := buildRailyard(t)
 	var stdout, stderr bytes.Buffer
 	m := &Main{Stdout: &stdout, Stderr: &stderr}

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -28,6 +29,10 @@ const (
 	// exitMissing: the run finished, but acknowledged releases never
 	// reached Git within --git-timeout.
 	exitMissing = 3
+	// exitChaos: the chaos scenario missed a target: something
+	// acknowledged was lost, duplicated or out of order, the repository
+	// is damaged, or export hid or did not recover from a stall.
+	exitChaos = 4
 )
 
 func main() {
@@ -60,6 +65,7 @@ type cliOptions struct {
 	scenario    string
 	railyardBin string
 	keepData    bool
+	chaos       chaosOptions
 	help        bool
 	// serveArgs are passed to the scenario's railyard serve.
 	serveArgs []string
@@ -69,7 +75,8 @@ type cliOptions struct {
 
 // defaultCLIOptions are the flags' defaults.
 func defaultCLIOptions() cliOptions {
-	return cliOptions{Options: DefaultOptions(), envs: 3, mix: "releases=100", output: "table", attack: defaultAttackOptions()}
+	return cliOptions{Options: DefaultOptions(), envs: 3, mix: "releases=100", output: "table", attack: defaultAttackOptions(),
+		chaos: chaosOptions{kills: 4, hang: 5 * time.Second, gitTimeout: 5 * time.Second}}
 }
 
 // flagSet binds the flags to c; c's values are the defaults.
@@ -103,7 +110,7 @@ func (c *cliOptions) flagSet() *pflag.FlagSet {
 	fs.DurationVar(&c.RequestTimeout, "timeout", c.RequestTimeout, "timeout of one request")
 	fs.StringVarP(&c.output, "output", "o", c.output, "report format: table or json")
 	fs.BoolVar(&c.Progress, "progress", c.Progress, "print a progress line on stderr every second")
-	fs.StringVar(&c.scenario, "scenario", c.scenario, "run scenario a, b, c or slow-bodies against a fresh railyard serve (flags given override the scenario's)")
+	fs.StringVar(&c.scenario, "scenario", c.scenario, "run scenario a, b, c, slow-bodies or chaos against a fresh railyard serve (flags given override the scenario's)")
 	fs.StringVar(&c.railyardBin, "railyard-bin", c.railyardBin, "railyard binary of --scenario (default: railyard on PATH)")
 	fs.BoolVar(&c.keepData, "keep-data", c.keepData, "keep the scenario server's data directory")
 	fs.StringArrayVar(&c.serveArgs, "serve-arg", c.serveArgs, "an argument for the scenario's railyard serve, e.g. --serve-arg=--body-timeout=5s (repeatable)")
@@ -111,6 +118,9 @@ func (c *cliOptions) flagSet() *pflag.FlagSet {
 	fs.IntVar(&c.attack.SlowBodies, "attack-slow", c.attack.SlowBodies, "slow-bodies: connections sending a 1,000-byte body at 0.5 byte/s")
 	fs.IntVar(&c.attack.Idle, "attack-idle", c.attack.Idle, "slow-bodies: keep-alive connections left idle after one request")
 	fs.DurationVar(&c.attack.Baseline, "attack-baseline", c.attack.Baseline, "slow-bodies: how long the ordinary load runs alone before the attack")
+	fs.IntVar(&c.chaos.kills, "kills", c.chaos.kills, "scenario chaos: SIGKILLs of railyard serve under load, in the first half of --duration")
+	fs.DurationVar(&c.chaos.hang, "hang", c.chaos.hang, "scenario chaos: how long the Git remote accepts connections and never answers (0: no hung phase)")
+	fs.DurationVar(&c.chaos.gitTimeout, "hang-git-timeout", c.chaos.gitTimeout, "scenario chaos: serve's --git-timeout while the remote hangs")
 	fs.BoolVarP(&c.help, "help", "h", false, "show this help")
 	return fs
 }
@@ -123,7 +133,7 @@ into Git and peak memory. See docs/benchmarks.md.
 
 Usage:
   railyard-loadtest --server URL [--git-remote PATH_OR_URL] [--pid N] [flags]
-  railyard-loadtest --scenario a|b|c|slow-bodies --railyard-bin PATH [flags]
+  railyard-loadtest --scenario a|b|c|slow-bodies|chaos --railyard-bin PATH [flags]
 
 Flags:
 `
@@ -142,7 +152,11 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	var rep *Report
 	if c.scenario != "" {
 		sc, _ := scenarioByName(c.scenario)
-		rep, err = m.runScenario(ctx, sc, c)
+		run := m.runScenario
+		if sc.name == "chaos" {
+			run = m.runChaos
+		}
+		rep, err = run(ctx, sc, c)
 	} else {
 		rep, err = Run(ctx, c.Options, m.Stderr)
 	}
@@ -161,6 +175,9 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	}
 	if rep.EndToEnd != nil && rep.EndToEnd.TimedOut {
 		return exitMissing
+	}
+	if rep.Chaos != nil && !targetsMet(rep.Targets) {
+		return exitChaos
 	}
 	return exitOK
 }
@@ -216,6 +233,11 @@ func parseArgs(args []string, stderr io.Writer) (*cliOptions, error) {
 		c.Envs = c.envNames
 	} else if c.envs <= 0 {
 		return nil, fmt.Errorf("--envs must be positive, got %d", c.envs)
+	}
+	if c.scenario == "chaos" {
+		if err := c.chaos.validate(c.Duration); err != nil {
+			return nil, err
+		}
 	}
 	if c.scenario != "" {
 		// The scenario fills in the server; validate the rest now.

@@ -89,6 +89,10 @@ type Options struct {
 	RequestTimeout time.Duration
 	// Progress prints a progress line on the progress writer every second.
 	Progress bool
+	// Stop, if set, ends the measured phase when it is closed (besides
+	// Releases and Duration): the chaos scenario ends the load when its
+	// plan is done.
+	Stop <-chan struct{}
 }
 
 // DefaultOptions returns the defaults of the command-line flags.
@@ -139,7 +143,7 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("--clients must be positive, got %d", o.Clients)
 	case o.Releases < 0 || o.Duration < 0 || o.Rate < 0 || o.Prepopulate < 0:
 		return errors.New("--releases, --duration, --rate and --prepopulate must not be negative")
-	case o.Releases == 0 && o.Duration == 0:
+	case o.Releases == 0 && o.Duration == 0 && o.Stop == nil:
 		return errors.New("give --releases, --duration or both: the run stops after whichever comes first")
 	case o.Releases > 0 && o.Mix.Releases == 0 && o.Duration == 0:
 		return errors.New("--mix sends no releases, so --releases never ends the run: give --duration")

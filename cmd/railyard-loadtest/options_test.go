@@ -132,7 +132,18 @@ func TestParseArgsScenarioOverrides(t *testing.T) {
 	if c.TrainTarget != "group:production" || len(c.Envs) != 6 || c.Mix.Trains != 2 || c.Rate != 50 {
 		t.Errorf("scenario c: target %q, envs %v, mix %v, rate %g", c.TrainTarget, c.Envs, c.Mix, c.Rate)
 	}
+	c, err = parseArgs([]string{"--scenario", "chaos", "--kills", "2"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Rate != 100 || c.Duration != 30*time.Second || c.Apps != 50 || c.chaos != (chaosOptions{kills: 2, hang: 5 * time.Second, gitTimeout: 5 * time.Second}) {
+		t.Errorf("scenario chaos: rate %g, duration %s, apps %d, chaos %+v", c.Rate, c.Duration, c.Apps, c.chaos)
+	}
 	for _, args := range [][]string{
+		{"--scenario", "chaos", "--duration", "0"},
+		{"--scenario", "chaos", "--kills", "-1"},
+		{"--scenario", "chaos", "--hang", "-1s"},
+		{"--scenario", "chaos", "--hang-git-timeout", "0"},
 		{"--scenario", "d"},
 		{"--scenario", "a", "--server", "http://x"},
 		{"--scenario", "b", "--git-remote", "/tmp/x"},

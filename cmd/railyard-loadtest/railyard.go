@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -25,19 +27,22 @@ type railyardProcess struct {
 	DataDir string
 	exited  chan struct{}
 	waitErr error
+	// stderr keeps the end of what serve wrote on standard error, for
+	// the message when it exits while starting.
+	stderr *tailBuffer
 }
 
 // listeningRE finds the line serve prints once it accepts connections.
 var listeningRE = regexp.MustCompile(`^Railyard listening on (http://\S+)$`)
 
 // startRailyard runs `bin serve` with its data in dataDir on a port the
-// kernel picks, and the extra arguments, learns the URL from the line
-// serve prints, and waits until /readyz answers. Its output goes to log,
-// which must be safe for concurrent writes (an *os.File is).
+// kernel picks, and the extra flags, learns the URL from the line serve
+// prints, and waits until /readyz answers. Its output goes to log, which
+// must be safe for concurrent writes (an *os.File is).
 func startRailyard(ctx context.Context, bin, dataDir string, log io.Writer, extra ...string) (*railyardProcess, error) {
-	p := &railyardProcess{DataDir: dataDir, exited: make(chan struct{})}
+	p := &railyardProcess{DataDir: dataDir, exited: make(chan struct{}), stderr: &tailBuffer{max: 2048}}
 	p.cmd = exec.Command(bin, append([]string{"serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0"}, extra...)...)
-	p.cmd.Stderr = log
+	p.cmd.Stderr = io.MultiWriter(log, p.stderr)
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -66,7 +71,7 @@ func startRailyard(ctx context.Context, bin, dataDir string, log io.Writer, extr
 	select {
 	case p.URL = <-urls:
 	case <-p.exited:
-		return nil, fmt.Errorf("%s serve exited before listening: %v", bin, p.waitErr)
+		return nil, fmt.Errorf("%s serve exited before listening: %v%s", bin, p.waitErr, p.stderr.lastLines())
 	case <-deadline.C:
 		p.kill()
 		return nil, fmt.Errorf("%s serve did not say where it listens within a minute", bin)
@@ -100,7 +105,7 @@ func (p *railyardProcess) waitReady(ctx context.Context, deadline <-chan time.Ti
 		select {
 		case <-tick.C:
 		case <-p.exited:
-			return fmt.Errorf("railyard serve exited while starting: %v", p.waitErr)
+			return fmt.Errorf("railyard serve exited while starting: %v%s", p.waitErr, p.stderr.lastLines())
 		case <-deadline:
 			return errors.New("railyard serve did not become ready within a minute")
 		case <-ctx.Done():
@@ -164,4 +169,33 @@ func waitGitQuiet(dataDir string, timeout time.Duration) {
 func removeData(dir, dataDir string) error {
 	waitGitQuiet(dataDir, 2*time.Minute)
 	return os.RemoveAll(dir)
+}
+
+// tailBuffer keeps the last max bytes written to it. It is safe for
+// concurrent use.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+func (b *tailBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p...)
+	if over := len(b.buf) - b.max; over > 0 {
+		b.buf = append(b.buf[:0], b.buf[over:]...)
+	}
+	return len(p), nil
+}
+
+// lastLines returns the last two lines written, after ": ", or "".
+func (b *tailBuffer) lastLines() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	lines := strings.Split(strings.TrimSpace(string(b.buf)), "\n")
+	if len(lines) == 0 || lines[0] == "" {
+		return ""
+	}
+	return ": " + strings.Join(lines[max(len(lines)-2, 0):], " ")
 }

@@ -62,6 +62,9 @@ type Report struct {
 	Targets []TargetResult `json:"targets,omitempty"`
 	// Attack is the slow-bodies scenario's attack; null in other runs.
 	Attack *AttackReport `json:"attack,omitempty"`
+	// Chaos is what the chaos scenario did and found; absent for the
+	// others.
+	Chaos *ChaosReport `json:"chaos,omitempty"`
 }
 
 // Parameters are the options the run used.
@@ -238,6 +241,7 @@ func (rep *Report) writeTable(w io.Writer) error {
 	}
 	rep.writeEndToEnd(&b)
 	rep.writeAttack(&b)
+	rep.writeChaos(&b)
 	if m := rep.Memory; m != nil {
 		hwm := "unknown (process gone)"
 		if m.VmHWMMiB != nil {

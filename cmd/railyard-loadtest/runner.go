@@ -146,7 +146,7 @@ func (r *runner) measure(ctx context.Context, rep *Report) {
 	stopProgress := r.startProgress(ctx, "run")
 	defer stopProgress()
 	cpuStart := takeCPUSnapshot(r.opts.PID)
-	res := r.runPhase(ctx, phase{mix: r.opts.Mix, releases: r.opts.Releases, duration: r.opts.Duration, rate: r.opts.Rate})
+	res := r.runPhase(ctx, phase{mix: r.opts.Mix, releases: r.opts.Releases, duration: r.opts.Duration, rate: r.opts.Rate, stop: r.opts.Stop})
 	rep.addPhase(res, r)
 	rep.Counts.LocksDeletedAtEnd = r.releaseLocks(ctx, res.held)
 	if r.watch != nil {

@@ -26,9 +26,9 @@ type scenario struct {
 }
 
 // scenarioNames are the scenarios --scenario knows.
-const scenarioNames = "a, b, c or slow-bodies"
+const scenarioNames = "a, b, c, slow-bodies or chaos"
 
-// scenarioByName returns a scenario: a, b, c or slow-bodies.
+// scenarioByName returns a scenario: a, b, c, slow-bodies or chaos.
 func scenarioByName(name string) (scenario, bool) {
 	switch name {
 	case "slow-bodies":
@@ -95,6 +95,17 @@ func scenarioByName(name string) (scenario, bool) {
 					latencyBelow("slowest release while a train runs", during, maxOf, 500),
 				}
 			},
+		}, true
+	case "chaos":
+		return scenario{
+			name:  "chaos",
+			title: "kill -9 under load and a Git remote that hangs: nothing acknowledged lost, duplicated or out of order",
+			set: func(c *cliOptions) {
+				c.Apps, c.envs, c.Clients, c.ManifestSize = 50, 3, 8, 2048
+				c.Rate, c.Duration, c.Releases = 100, 30*time.Second, 0
+				c.Setup, c.mix = SetupChain, "releases=90,locks=8,trains=2"
+			},
+			targets: chaosTargets,
 		}, true
 	}
 	return scenario{}, false

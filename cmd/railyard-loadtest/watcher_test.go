@@ -68,6 +68,7 @@ func (g *gitRepos) commit(files map[string]string) {
 func (g *gitRepos) push() { g.git(g.work, "push", "--quiet", g.bare, "main") }
 
 func TestWatcher(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{"local path", "file URL"} {
 		t.Run(mode, func(t *testing.T) {
 			ctx := context.Background()
@@ -114,6 +115,7 @@ func TestWatcher(t *testing.T) {
 }
 
 func TestWatcherStartsAtTheCurrentHead(t *testing.T) {
+	t.Parallel()
 	g := newGitRepos(t)
 	g.commit(map[string]string{"applications/cart/releases/1/created_at": "now"})
 	g.push()
@@ -128,6 +130,7 @@ func TestWatcherStartsAtTheCurrentHead(t *testing.T) {
 }
 
 func TestWatcherFollowsARewrittenBranch(t *testing.T) {
+	t.Parallel()
 	g := newGitRepos(t)
 	g.commit(map[string]string{"applications/cart/releases/1/created_at": "now"})
 	g.push()

@@ -21,6 +21,8 @@ type phase struct {
 	duration time.Duration
 	// rate is the open-loop rate of operations per second (0: closed loop).
 	rate float64
+	// stop, if set, ends the phase when it is closed.
+	stop <-chan struct{}
 }
 
 // phaseResult is what the workers of a phase did.
@@ -54,6 +56,15 @@ func (r *runner) runPhase(ctx context.Context, p phase) *phaseResult {
 		var cancel context.CancelFunc
 		stop, cancel = context.WithTimeout(stop, p.duration)
 		defer cancel()
+	}
+	if p.stop != nil {
+		go func() {
+			select {
+			case <-p.stop:
+				halt()
+			case <-stop.Done():
+			}
+		}()
 	}
 	relStart := r.relSeq.Load()
 	res := &phaseResult{start: time.Now()}
