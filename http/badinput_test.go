@@ -72,10 +72,10 @@ func TestBadInput_JSONAPI(t *testing.T) {
 		status                   int
 		code, field              string
 	}{
-		{"malformed JSON", "PUT", "/api/v1/environments/qa", `{"upstream":`, 400, railyard.EINVALID, ""},
-		{"trailing data", "PUT", "/api/v1/environments/qa", `{} {}`, 400, railyard.EINVALID, ""},
-		{"empty body", "PUT", "/api/v1/environments/qa", ``, 400, railyard.EINVALID, ""},
-		{"JSON array", "PUT", "/api/v1/environments/qa", `[]`, 400, railyard.EINVALID, ""},
+		{"malformed JSON", "PUT", "/api/v1/environments/qa", `{"upstream":`, 400, railyard.EINVALID, "body"},
+		{"trailing data", "PUT", "/api/v1/environments/qa", `{} {}`, 400, railyard.EINVALID, "body"},
+		{"empty body", "PUT", "/api/v1/environments/qa", ``, 400, railyard.EINVALID, "body"},
+		{"JSON array", "PUT", "/api/v1/environments/qa", `[]`, 400, railyard.EINVALID, "body"},
 		{"unknown field", "PUT", "/api/v1/environments/qa", `{"upstrem":{"latest":true}}`, 400, railyard.EINVALID, "upstrem"},
 		{"wrong type", "PUT", "/api/v1/environments/qa", `{"upstream":{"latest":"yes"}}`, 400, railyard.EINVALID, "upstream.latest"},
 		{"unknown upstream", "PUT", "/api/v1/environments/qa", `{"upstream":{"environment":"uat"}}`, 400, railyard.EINVALID, "upstream.environment"},
