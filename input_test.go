@@ -317,7 +317,9 @@ func TestArgoCDConfigRules(t *testing.T) {
 			`argocd.syncOptions[0] "CreateNamespace" is not an Argo CD sync option: write Key=Value, such as "CreateNamespace=true"`},
 		{"sync option with space", argo(func(a *railyard.ArgoCDConfig) { a.SyncOptions = []string{"Validate = false"} }), "argocd.syncOptions[0]",
 			`argocd.syncOptions[0] "Validate = false" is not an Argo CD sync option: write Key=Value, such as "CreateNamespace=true"`},
-		{"sync option given twice", argo(func(a *railyard.ArgoCDConfig) { a.SyncOptions = []string{"Validate=false", "PruneLast=true", "Validate=true"} }),
+		{"sync option given twice", argo(func(a *railyard.ArgoCDConfig) {
+			a.SyncOptions = []string{"Validate=false", "PruneLast=true", "Validate=true"}
+		}),
 			"argocd.syncOptions[2]", "argocd.syncOptions[2] sets Validate again (argocd.syncOptions[0] sets it already): give each option once"},
 		{"sync options", argo(func(a *railyard.ArgoCDConfig) {
 			a.SyncOptions = []string{"CreateNamespace=true", "PrunePropagationPolicy=foreground", "ServerSideApply=true"}
@@ -340,13 +342,19 @@ func TestArgoCDConfigRules(t *testing.T) {
 			a.SyncWindows = []railyard.ArgoCDSyncWindow{{Kind: "deny", Schedule: "0 22 * * *", Duration: "1h", Applications: []string{""}}}
 		}), "argocd.syncWindows[0].applications[0]", `argocd.syncWindows[0].applications[0] must not be empty (use "*" for every application)`},
 		// Access list and ignoreDifferences.
-		{"access list kind", argo(func(a *railyard.ArgoCDConfig) { a.AccessList = []railyard.ArgoCDAccessEntry{{Group: "", Kind: "Name space"}} }),
+		{"access list kind", argo(func(a *railyard.ArgoCDConfig) {
+			a.AccessList = []railyard.ArgoCDAccessEntry{{Group: "", Kind: "Name space"}}
+		}),
 			"argocd.accessList[0].kind", `argocd.accessList[0].kind "Name space" is not valid: it must be a resource kind (such as "Deployment") or "*", at most 63 characters`},
-		{"access list group", argo(func(a *railyard.ArgoCDConfig) { a.AccessList = []railyard.ArgoCDAccessEntry{{Group: "RBAC", Kind: "*"}} }),
+		{"access list group", argo(func(a *railyard.ArgoCDConfig) {
+			a.AccessList = []railyard.ArgoCDAccessEntry{{Group: "RBAC", Kind: "*"}}
+		}),
 			"argocd.accessList[0].group", `argocd.accessList[0].group "RBAC" is not valid: it must be an API group (such as "apps"; empty for the core group) or a pattern of them with '*', at most 253 characters`},
 		{"access list without kind", argo(func(a *railyard.ArgoCDConfig) { a.AccessList = []railyard.ArgoCDAccessEntry{{Group: "apps"}} }),
 			"argocd.accessList[0].kind", `argocd.accessList[0].kind must not be empty (use "*" for every kind)`},
-		{"ignoreDifferences without kind", argo(func(a *railyard.ArgoCDConfig) { a.IgnoreDifferences = []railyard.ArgoCDIgnoreDifference{{Group: "apps"}} }),
+		{"ignoreDifferences without kind", argo(func(a *railyard.ArgoCDConfig) {
+			a.IgnoreDifferences = []railyard.ArgoCDIgnoreDifference{{Group: "apps"}}
+		}),
 			"argocd.ignoreDifferences[0].kind", "argocd.ignoreDifferences[0].kind must not be empty"},
 		{"JSON pointer without /", argo(func(a *railyard.ArgoCDConfig) {
 			a.IgnoreDifferences = []railyard.ArgoCDIgnoreDifference{{Kind: "Deployment", JSONPointers: []string{"spec/replicas"}}}

@@ -155,10 +155,12 @@ func randomArgoCDConfig(r *rand.Rand) *railyard.ArgoCDConfig {
 	}
 	for range r.IntN(3) {
 		cfg.SyncWindows = append(cfg.SyncWindows, railyard.ArgoCDSyncWindow{
-			Kind:         str([]string{"allow", "deny"}, []string{"block", ""}),
-			Schedule:     str([]string{"0 22 * * *", "@daily", "TZ=Europe/Berlin 0 6 * * 1-5", "*/5 * * * *"}, []string{"never", "TZ=Local 0 * * * *", "0 25 * * *"}),
-			Duration:     str([]string{"1h", "30m", "8h30m"}, []string{"0s", "-1h", "soon"}),
-			Applications: some(2, func() string { return str([]string{"*", "production-*", "production-checkout"}, []string{"", "Prod App"}) }),
+			Kind:     str([]string{"allow", "deny"}, []string{"block", ""}),
+			Schedule: str([]string{"0 22 * * *", "@daily", "TZ=Europe/Berlin 0 6 * * 1-5", "*/5 * * * *"}, []string{"never", "TZ=Local 0 * * * *", "0 25 * * *"}),
+			Duration: str([]string{"1h", "30m", "8h30m"}, []string{"0s", "-1h", "soon"}),
+			Applications: some(2, func() string {
+				return str([]string{"*", "production-*", "production-checkout"}, []string{"", "Prod App"})
+			}),
 		})
 	}
 	for range r.IntN(3) {
