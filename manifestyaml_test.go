@@ -632,6 +632,10 @@ func FuzzManifestYAMLFastPath(f *testing.F) {
 		f.Add(tc.in)
 	}
 	f.Add(loadtestManifest(2<<10, 2))
+	// Duplicate keys, which the fast path must leave to the full check.
+	for _, in := range []string{"a: 1\na: 2\n", "a: 1\n'a': 2\n", "- x: 1\n  x: 2\n", "a:\n  b: 1\n  c:\n    d: 1\n  b: 2\n", "a: 1\n---\na: 1\n"} {
+		f.Add(in)
+	}
 	r := rand.New(rand.NewPCG(3, 4))
 	for range 40 {
 		f.Add(randomManifestYAML(r, 20))
@@ -715,7 +719,7 @@ func (g *yamlGen) eol() {
 }
 
 func (g *yamlGen) key() string {
-	return g.pick([]string{"k", "name", "app.kubernetes.io/name", "x_y-z", ".dot", "0", "k2", "k3", `"q k"`, `'s k'`},
+	return g.pick([]string{"k", "name", "app.kubernetes.io/name", "x_y-z", ".dot", "0", "k2", "k3", `"q k"`, `'s k'`, `"k"`, `'name'`},
 		[]string{`""`, "a b", "k:x", "-k", "<<", "?", "é", "k ", "---", "...", "k\t", `"k\/"`, "&a k", "[k]"})
 }
 

@@ -1,6 +1,9 @@
 package railyard
 
-import "testing"
+import (
+	"testing"
+	"unicode/utf8"
+)
 
 func TestTextRules(t *testing.T) {
 	t.Parallel()
@@ -66,5 +69,16 @@ func TestValidateLink(t *testing.T) {
 		if got := ErrorMessage(validateLink("ciLink", tc.in)); got != tc.want {
 			t.Errorf("validateLink(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+func TestTruncateForMessageKeepsCharacters(t *testing.T) {
+	t.Parallel()
+	s := "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" + "日本語" // 59 ASCII bytes, then 3-byte characters
+	if got, want := truncateForMessage(s), "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa…"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := truncateForMessage(s + "x"); !utf8.ValidString(got) {
+		t.Errorf("got %q: not UTF-8", got)
 	}
 }
