@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -104,7 +103,10 @@ func fuzzInput(records ...[]byte) []byte {
 	return bytes.Join(records, []byte{fuzzRecordSep})
 }
 
-func FuzzJSONAcceptedIsExportable(f *testing.F) {
+// jsonFuzzSeeds are valid and boundary-value inputs of
+// FuzzJSONAcceptedIsExportable: each is accepted, or refused for a reason
+// the old code missed.
+func jsonFuzzSeeds() [][]byte {
 	const fullArgo = `"argocd":{"layout":"single-file","destination":{"name":"prod","server":"https://k8s.example.com:6443","namespace":"shop","appProjectNamespace":"shop-*"},` +
 		`"syncWindows":[{"kind":"deny","schedule":"TZ=Europe/Berlin 0 22 * * *","duration":"8h","applications":["qa-*"]}],"accessList":[{"group":"","kind":"Namespace"}],` +
 		`"ignoreDifferences":[{"group":"apps","kind":"Deployment","jsonPointers":["/spec/replicas","/a~1b"],"jqPathExpressions":[".x[] | select(.a == \"b\")"]}],` +
@@ -112,7 +114,7 @@ func FuzzJSONAcceptedIsExportable(f *testing.F) {
 	manifest := func(env string) string {
 		return `"` + env + `":"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: checkout\ndata:\n  a: \"é ✓ 日本\"\n---\nkind: Service\n"`
 	}
-	for _, seed := range [][]byte{
+	return [][]byte{
 		fuzzInput(fuzzRecord(0, "", `{"version":5,"displayVersion":"1.2.3","sourceAuthor":"Bob <bob@example.com>","sourceMessage":"Fix\n\n\tdetails","sourceBranch":"main","ciLink":"https://ci/1","manifests":{`+manifest("development")+`}}`)),
 		fuzzInput(fuzzRecord(0, "", `{"version":9007199254740991,"manifests":{`+manifest("staging")+`}}`), fuzzRecord(0, "", `{"manifests":{`+manifest("staging")+`}}`)),
 		fuzzInput(fuzzRecord(0, "", `{"version":9223372036854775807,"manifests":{`+manifest("staging")+`}}`), fuzzRecord(0, "", `{"manifests":{`+manifest("staging")+`}}`)),
@@ -123,7 +125,7 @@ func FuzzJSONAcceptedIsExportable(f *testing.F) {
 			fuzzRecord(12, "", ``), fuzzRecord(9, "", `{}`)),
 		fuzzInput(fuzzRecord(3, "", `{"upstream":{"latest":true},"argocd":{"destination":{"server":"https://kubernetes.default.svc"},"applicationAnnotations":{"`+strings.Repeat("k", 2000)+`":"x"}}}`)),
 		fuzzInput(fuzzRecord(3, "", `{"upstream":{"latest":true},`+fullArgo+`}`), fuzzRecord(0, "", `{"manifests":{`+manifest("development")+`}}`)),
-		fuzzInput(fuzzRecord(4, "", `{"version":1,"lockBehavior":"ignore"}`), fuzzRecord(5, "", `{}`)),
+		fuzzInput(fuzzRecord(4, "", `{"version":1,"lockBehavior":"ignore"}`), fuzzRecord(0, "", `{"version":2,"manifests":{`+manifest("development")+`}}`), fuzzRecord(5, "", `{}`)),
 		fuzzInput(fuzzRecord(6, "Eve", `{"message":"Freeze\n\tuntil Monday ✓","ciLink":"https://ci/2","expiresAt":"2030-01-02T15:04:05Z"}`), fuzzRecord(0, "", `{"manifests":{`+manifest("staging")+`}}`), fuzzRecord(8, "", ``)),
 		fuzzInput(fuzzRecord(7, "\x1b[31mEve", `{"message":"hold"}`)),
 		fuzzInput(fuzzRecord(11, "", `{"message":"kp","suggestedLifeTime":"2d","unknown":1}`)),
@@ -131,11 +133,16 @@ func FuzzJSONAcceptedIsExportable(f *testing.F) {
 			`{"kind":"release.create","params":{"application":"search","version":3,"manifests":{`+manifest("qa")+`}}},`+
 			`{"kind":"deploy","params":{"application":"search","environment":"qa","version":3}}]}`)),
 		fuzzInput(fuzzRecord(0, "", `{"manifests":{"development":"metadata:\n  name: a\n  name: b\n"}}`)),
-	} {
+	}
+}
+
+func FuzzJSONAcceptedIsExportable(f *testing.F) {
+	for _, seed := range jsonFuzzSeeds() {
 		f.Add(seed)
 	}
 	tmpl := newExportTemplate(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		t.Parallel() // the corpus replays on every core; no effect when fuzzing
 		fx := tmpl.start(t)
 		accepted := false
 		for _, r := range parseFuzzInput(data) {
@@ -197,6 +204,7 @@ func FuzzMultipartAcceptedIsExportable(f *testing.F) {
 	}
 	tmpl := newExportTemplate(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
+		t.Parallel() // the corpus replays on every core; no effect when fuzzing
 		fx := tmpl.start(t)
 		header := map[string]string{"Content-Type": "multipart/form-data; boundary=" + fuzzBoundary, "author-name": b64("CI")}
 		if fx.send("POST", "/release", header, body) {
@@ -212,7 +220,7 @@ type exportTemplate struct {
 }
 
 // newExportTemplate seeds a database and exports it.
-func newExportTemplate(f *testing.F) *exportTemplate {
+func newExportTemplate(f testing.TB) *exportTemplate {
 	f.Helper()
 	tmpl := &exportTemplate{dir: f.TempDir()}
 	db := sqlite.NewDB(filepath.Join(tmpl.dir, "railyard.db"))
@@ -233,7 +241,10 @@ func newExportTemplate(f *testing.F) *exportTemplate {
 	if _, err := eng.Apply(context.Background(), railyard.DefaultActor, cmds...); err != nil {
 		f.Fatal(err)
 	}
-	x := tmpl.exporter(f, eng, tmpl.dir)
+	x := tmpl.exporter(eng, tmpl.dir)
+	if err := x.Open(context.Background()); err != nil {
+		f.Fatalf("open exporter: %v", err)
+	}
 	if err := x.Sync(context.Background()); err != nil {
 		f.Fatal(err)
 	}
@@ -248,19 +259,17 @@ func newExportTemplate(f *testing.F) *exportTemplate {
 	return tmpl
 }
 
-// exporter opens the exporter of the manifest repository in dir, which
-// it writes in place (serve's default, without a remote).
-func (tmpl *exportTemplate) exporter(t testing.TB, eng *railyard.Engine, dir string) *gitrepo.Exporter {
-	t.Helper()
-	x := gitrepo.NewExporter(eng, gitrepo.Config{
+// exporter returns an exporter of eng's events into the manifest
+// repository in dir, written in place (serve's default, without a
+// remote). Only the template's is opened: Open creates and configures the
+// repository, and the copies have that already, which saves four git
+// processes per input.
+func (tmpl *exportTemplate) exporter(eng *railyard.Engine, dir string) *gitrepo.Exporter {
+	return gitrepo.NewExporter(eng, gitrepo.Config{
 		Dir:    filepath.Join(dir, "manifests.git"),
 		ArgoCD: argocd.Options{RepoURL: "https://git.example.com/manifests.git", TargetRevision: "main"},
 		Now:    func() time.Time { return t0 },
 	})
-	if err := x.Open(context.Background()); err != nil {
-		t.Fatalf("open exporter: %v", err)
-	}
-	return x
 }
 
 // exportFixture is one fuzz input's server, database and repository.
@@ -342,23 +351,24 @@ func (fx *exportFixture) checkExport() {
 	if err := os.CopyFS(repo, os.DirFS(filepath.Join(fx.tmpl.dir, "manifests.git"))); err != nil {
 		t.Fatalf("copy the template's repository: %v", err)
 	}
-	if err := fx.tmpl.exporter(t, fx.eng, fx.dir).Sync(ctx); err != nil {
+	if err := fx.tmpl.exporter(fx.eng, fx.dir).Sync(ctx); err != nil {
 		t.Fatalf("an accepted change does not export: %v", err)
 	}
 	last, err := fx.eng.LastEventID(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	head := fx.git(repo, "rev-parse", "main")
-	if n := fx.git(repo, "rev-list", "--count", "main"); n != strconv.FormatInt(last, 10) {
-		t.Fatalf("%d events, %s commits", last, n)
+	commits := strings.Fields(fx.git(repo, "rev-list", "main"))
+	if int64(len(commits)) != last {
+		t.Fatalf("%d events, %d commits", last, len(commits))
 	}
+	head := commits[0]
 	if out, err := exec.Command("git", "-C", repo, "fsck", "--strict", "--no-progress").CombinedOutput(); err != nil || len(out) > 0 {
 		t.Fatalf("git fsck --strict: %v\n%s", err, out)
 	}
 	// A restart resumes after the newest trailer: it must find every
 	// event there and write nothing.
-	if err := fx.tmpl.exporter(t, fx.eng, fx.dir).Sync(ctx); err != nil {
+	if err := fx.tmpl.exporter(fx.eng, fx.dir).Sync(ctx); err != nil {
 		t.Fatalf("sync after a restart: %v", err)
 	}
 	if again := fx.git(repo, "rev-parse", "main"); again != head {
