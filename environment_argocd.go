@@ -26,9 +26,9 @@ const (
 	// bytes) to every Application; 1 KiB is kept for them.
 	MaxArgoCDAnnotationBytes = 255 << 10
 	// MaxArgoCDConfigBytes bounds the text of everything else the Argo CD
-	// configuration renders (sync options, sync windows, access list,
-	// ignoreDifferences), so that an Application stays well under the
-	// 1.5 MiB that the Kubernetes API server stores.
+	// configuration renders (destination, sync options, sync windows,
+	// access list, ignoreDifferences), so that an Application stays well
+	// under the 1.5 MiB that the Kubernetes API server stores.
 	MaxArgoCDConfigBytes = 256 << 10
 	// maxArgoCDStringBytes bounds one string of the configuration (a URL,
 	// a jq expression, a JSON pointer).
@@ -75,7 +75,7 @@ func (a *ArgoCDConfig) validate() error {
 		}
 	}
 	if c.bytes > MaxArgoCDConfigBytes {
-		return Errorf(EINVALID, "argocd: the sync options, sync windows, access list and ignoreDifferences hold %d bytes of text; at most %d are allowed", c.bytes, MaxArgoCDConfigBytes).WithField("argocd")
+		return Errorf(EINVALID, "argocd: the settings other than applicationAnnotations hold %d bytes of text; at most %d are allowed", c.bytes, MaxArgoCDConfigBytes).WithField("argocd")
 	}
 	return nil
 }

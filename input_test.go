@@ -384,7 +384,7 @@ func TestArgoCDConfigRules(t *testing.T) {
 			for range 300 {
 				a.IgnoreDifferences = append(a.IgnoreDifferences, railyard.ArgoCDIgnoreDifference{Kind: "Deployment", JSONPointers: []string{"/" + strings.Repeat("x", 1000)}})
 			}
-		}), "argocd", "argocd: the sync options, sync windows, access list and ignoreDifferences hold 303330 bytes of text; at most 262144 are allowed"},
+		}), "argocd", "argocd: the settings other than applicationAnnotations hold 303330 bytes of text; at most 262144 are allowed"},
 		// Other text of the configuration.
 		{"branch restriction with NUL", railyard.EnvironmentConfig{BranchRestriction: "^main\x00$"}, "branchRestriction",
 			"branchRestriction must not contain control characters (found U+0000 at byte 5)"},
