@@ -17,8 +17,8 @@ func (d *Deploy) Validate() error {
 	if err := ValidateEnvironmentName(d.Environment); err != nil {
 		return err
 	}
-	if d.Version <= 0 {
-		return Errorf(EINVALID, "version must be a positive integer, got %d", d.Version).WithField("version")
+	if err := validateVersion(d.Version, false); err != nil {
+		return err
 	}
 	switch d.LockBehavior {
 	case "", LockBehaviorFail, LockBehaviorQueue, LockBehaviorIgnore:

@@ -3,7 +3,6 @@ package railyard
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strings"
 	"unicode/utf8"
 )
@@ -25,12 +24,10 @@ func (l *CreateLock) Validate() error {
 	if len(l.Message) > MaxLockMessageBytes {
 		return Errorf(EINVALID, "message is %d bytes; at most %d are allowed", len(l.Message), MaxLockMessageBytes).WithField("message")
 	}
-	if l.CILink != "" {
-		if u, err := url.Parse(l.CILink); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return Errorf(EINVALID, "ciLink %q must be an http or https URL", truncateForMessage(l.CILink)).WithField("ciLink")
-		}
+	if err := validateMultiline("message", l.Message); err != nil {
+		return err
 	}
-	return nil
+	return validateLink("ciLink", l.CILink)
 }
 
 // validateLockTarget checks that exactly the fields a lock kind needs are

@@ -44,6 +44,9 @@ func (cr *CreateRelease) apply(ctx context.Context, c *commandContext) (*Result,
 		if err != nil {
 			return nil, err
 		}
+		if max >= MaxVersion {
+			return nil, Errorf(ECONFLICT, "%s already has version %d, the highest allowed (2^53-1), so there is no next version: give an unused lower version explicitly", rel.Application, max).WithField("version")
+		}
 		rel.Version = max + 1
 	} else {
 		existing, err := c.tx.FindRelease(ctx, rel.Application, rel.Version, true)

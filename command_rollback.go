@@ -20,6 +20,9 @@ func (r *Rollback) Validate() error {
 	if r.Version < 0 {
 		return Errorf(EINVALID, "version must be a positive integer, or 0 for the version that ran before the current one; got %d", r.Version).WithField("version")
 	}
+	if err := validateVersion(r.Version, true); err != nil {
+		return err
+	}
 	switch r.LockBehavior {
 	case "", LockBehaviorFail, LockBehaviorQueue, LockBehaviorIgnore:
 	default:

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"net/url"
 	"slices"
 	"strings"
 )
@@ -39,12 +38,7 @@ func (t *ReleaseTrain) Validate() error {
 			return err
 		}
 	}
-	if t.CILink != "" {
-		if u, err := url.Parse(t.CILink); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return Errorf(EINVALID, "ciLink %q must be an http or https URL", truncateForMessage(t.CILink)).WithField("ciLink")
-		}
-	}
-	return nil
+	return validateLink("ciLink", t.CILink)
 }
 
 func (t *ReleaseTrain) apply(ctx context.Context, c *commandContext) (*Result, error) {

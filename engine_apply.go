@@ -3,7 +3,6 @@ package railyard
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -310,9 +309,4 @@ func describeBlockers(blockers []Blocker) string {
 		parts[i] = b.Description
 	}
 	return strings.Join(parts, "; ")
-}
-
-// asError is errors.As, named for the JSON helpers.
-func asError[T error](err error, target *T) bool {
-	return errors.As(err, target)
 }

@@ -173,13 +173,48 @@ func (st ScheduledTrain) validate(field string, up *Upstream) error {
 // validateSchedule checks the schedule and timeZone fields of a deploy
 // window or scheduled train.
 func validateSchedule(field, schedule, zone string) error {
-	if zone != "" {
-		if _, err := time.LoadLocation(zone); err != nil {
-			return Errorf(EINVALID, "%s.timeZone %q is not an IANA time zone such as \"Europe/Berlin\"", field, zone).WithField(field + ".timeZone")
-		}
+	if err := validateTimeZone(field+".timeZone", zone); err != nil {
+		return err
+	}
+	if err := validateLine(field+".schedule", schedule); err != nil {
+		return err
+	}
+	if len(schedule) > maxScheduleBytes {
+		return Errorf(EINVALID, "%s.schedule is %d bytes long; at most %d are allowed", field, len(schedule), maxScheduleBytes).WithField(field + ".schedule")
 	}
 	if _, err := parseCronSchedule(schedule, zone); err != nil {
 		return Errorf(EINVALID, "%s.schedule %q is not a valid cron expression (five fields: minute hour day-of-month month day-of-week): %v", field, schedule, err).WithField(field + ".schedule")
+	}
+	return nil
+}
+
+// maxScheduleBytes bounds a cron expression; real ones are a few dozen
+// bytes.
+const maxScheduleBytes = 200
+
+// zoneNameRE is the form of IANA time zone names: "UTC", "Europe/Berlin",
+// "America/Argentina/Buenos_Aires", "Etc/GMT+5".
+var zoneNameRE = regexp.MustCompile(`^[A-Za-z][-A-Za-z0-9_+]*(/[A-Za-z0-9][-A-Za-z0-9_+]*)*$`)
+
+// validateTimeZone checks an optional IANA time zone name. time.LoadLocation
+// accepts more than IANA names: "Local" (the server's own zone, which
+// changes with the host it runs on), and files of the host's zoneinfo
+// directory that are not zones of the IANA database Railyard embeds
+// ("localtime", "posixrules", "posix/…", "right/…"), so a window would
+// mean something else on another host. Those are refused.
+func validateTimeZone(field, zone string) error {
+	if zone == "" {
+		return nil
+	}
+	if err := validateLine(field, zone); err != nil {
+		return err
+	}
+	if zone == "Local" || zone == "localtime" {
+		return Errorf(EINVALID, "%s %q means the server's own time zone, which depends on the host: name an IANA time zone such as \"Europe/Berlin\", or leave it out for UTC", field, zone).WithField(field)
+	}
+	hostOnly := zone == "posixrules" || strings.HasPrefix(zone, "posix/") || strings.HasPrefix(zone, "right/")
+	if _, err := time.LoadLocation(zone); err != nil || hostOnly || len(zone) > 64 || !zoneNameRE.MatchString(zone) {
+		return Errorf(EINVALID, "%s %q is not an IANA time zone such as \"Europe/Berlin\"", field, truncateForMessage(zone)).WithField(field)
 	}
 	return nil
 }
@@ -210,58 +245,16 @@ func (u *Upstream) validate() error {
 	return nil
 }
 
-func (a *ArgoCDConfig) validate() error {
-	if a == nil {
-		return nil
-	}
-	switch a.Layout {
-	case "", ArgoCDLayoutPerApplication, ArgoCDLayoutSingleFile:
-	default:
-		return Errorf(EINVALID, "argocd.layout %q is not valid: use %q or %q", a.Layout, ArgoCDLayoutPerApplication, ArgoCDLayoutSingleFile).WithField("argocd.layout")
-	}
-	if a.Destination.Name == "" && a.Destination.Server == "" {
-		return Errorf(EINVALID, "argocd.destination: set name or server (the cluster Argo CD deploys to)").WithField("argocd.destination")
-	}
-	for i, w := range a.SyncWindows {
-		field := fmt.Sprintf("argocd.syncWindows[%d]", i)
-		if w.Kind != "allow" && w.Kind != "deny" {
-			return Errorf(EINVALID, "%s.kind %q is not valid: use \"allow\" or \"deny\"", field, w.Kind).WithField(field + ".kind")
-		}
-		if _, err := cronParser.Parse(w.Schedule); err != nil {
-			return Errorf(EINVALID, "%s.schedule %q is not a valid cron expression: %v", field, w.Schedule, err).WithField(field + ".schedule")
-		}
-		if _, err := time.ParseDuration(w.Duration); err != nil {
-			return Errorf(EINVALID, "%s.duration %q is not a valid duration such as \"1h\" or \"30m\"", field, w.Duration).WithField(field + ".duration")
-		}
-	}
-	for i, e := range a.AccessList {
-		if e.Kind == "" {
-			return Errorf(EINVALID, "argocd.accessList[%d].kind must not be empty (use \"*\" for every kind)", i).WithField(fmt.Sprintf("argocd.accessList[%d].kind", i))
-		}
-	}
-	for i, d := range a.IgnoreDifferences {
-		if d.Kind == "" {
-			return Errorf(EINVALID, "argocd.ignoreDifferences[%d].kind must not be empty", i).WithField(fmt.Sprintf("argocd.ignoreDifferences[%d].kind", i))
-		}
-	}
-	for k := range a.ApplicationAnnotations {
-		if k == "" || strings.ContainsAny(k, " \n") {
-			return Errorf(EINVALID, "argocd.applicationAnnotations key %q is not a valid annotation name", k).WithField("argocd.applicationAnnotations")
-		}
-	}
-	return nil
-}
-
 func (w DeployWindow) validate(field string) error {
 	if w.Kind != DeployWindowAllow && w.Kind != DeployWindowDeny {
-		return Errorf(EINVALID, "%s.kind %q is not valid: use \"allow\" or \"deny\"", field, w.Kind).WithField(field + ".kind")
+		return Errorf(EINVALID, "%s.kind %q is not valid: use \"allow\" or \"deny\"", field, truncateForMessage(w.Kind)).WithField(field + ".kind")
 	}
 	if err := validateSchedule(field, w.Schedule, w.TimeZone); err != nil {
 		return err
 	}
 	d, err := time.ParseDuration(w.Duration)
 	if err != nil || d <= 0 {
-		return Errorf(EINVALID, "%s.duration %q is not a positive duration such as \"2h\" or \"90m\"", field, w.Duration).WithField(field + ".duration")
+		return Errorf(EINVALID, "%s.duration %q is not a positive duration such as \"2h\" or \"90m\"", field, truncateForMessage(w.Duration)).WithField(field + ".duration")
 	}
 	return nil
 }
@@ -269,6 +262,9 @@ func (w DeployWindow) validate(field string) error {
 func validateRegexp(field, expr string) error {
 	if len(expr) > 1000 {
 		return Errorf(EINVALID, "%s is longer than 1000 characters", field).WithField(field)
+	}
+	if err := validateLine(field, expr); err != nil {
+		return err
 	}
 	if _, err := regexp.Compile(expr); err != nil {
 		return Errorf(EINVALID, "%s %q is not a valid regular expression: %v", field, expr, err).WithField(field)

@@ -1,6 +1,12 @@
 package railyard
 
-import "unicode/utf8"
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
 
 // The fast path of ValidateManifestYAML.
 //
@@ -19,10 +25,12 @@ import "unicode/utf8"
 // suspicious indentation) makes it answer false. FuzzManifestYAMLFastPath
 // checks the rule against yaml.v3.
 //
-// It does not look for duplicate mapping keys: ValidateManifestYAML
-// decodes into yaml.Node, and yaml.v3 only rejects duplicate keys when it
-// decodes into Go maps or structs (TestManifestYAMLDuplicateKeys pins
-// this).
+// It refuses duplicate mapping keys, as the full check does (see
+// duplicateKeys): each open mapping's keys are kept as positions in the
+// input, and a key equal to an earlier one of the same mapping makes it
+// answer "not sure", so that yaml.v3 and the full check report it. Keys
+// with escapes, and mappings beyond fastYAMLMaxKeys keys on the open path,
+// are left to the full check too.
 
 const (
 	// fastYAMLMaxDepth bounds the nesting the fast path follows, so its
@@ -31,6 +39,11 @@ const (
 	// fastYAMLMaxKey bounds key length well under yaml.v3's limit of 1024
 	// characters between a simple key and its ':'.
 	fastYAMLMaxKey = 512
+	// fastYAMLMaxKeys bounds the keys of the open mappings the fast path
+	// remembers (the mappings from the root to the current line), so its
+	// state stays on the stack and comparing a key with its siblings stays
+	// cheap. Larger mappings go to the full check.
+	fastYAMLMaxKeys = 256
 )
 
 // yamlFrame is one open block collection.
@@ -40,6 +53,22 @@ type yamlFrame struct {
 	// indentless marks a sequence at the same column as the key that
 	// holds it ("containers:\n- name: x").
 	indentless bool
+	// firstKey and keys locate the mapping's keys in yamlChecker.keys:
+	// the keys of the open frames are a stack, each frame's above its
+	// parent's. A sequence has none.
+	firstKey, keys int
+	// seen has bit h%512 set for the hash h of each of its keys, so that
+	// a new key is compared with its siblings only when its bit is set:
+	// a ConfigMap's hundred keys would otherwise cost thousands of
+	// comparisons.
+	seen [8]uint64
+}
+
+// keyRef is a key of an open mapping: its text is s[off:off+n], h its
+// hash.
+type keyRef struct {
+	off, n int
+	h      uint64
 }
 
 // yamlChecker is the state of one run of the fast path. Its zero value is
@@ -48,6 +77,7 @@ type yamlChecker struct {
 	s      string
 	frames [fastYAMLMaxDepth]yamlFrame
 	depth  int
+	keys   [fastYAMLMaxKeys]keyRef
 
 	// open means the last key or sequence entry has no value on its own
 	// line: the next content line may start its value (a nested
@@ -156,7 +186,7 @@ func (c *yamlChecker) contentLine(i, ind int) (int, bool) {
 	if c.depth == 0 || c.frames[c.depth-1].indent != ind {
 		return 0, false
 	}
-	top := c.frames[c.depth-1]
+	top := &c.frames[c.depth-1]
 	if top.seq {
 		if c.isSeqEntry(p) {
 			return c.seqEntry(i, ind)
@@ -167,7 +197,7 @@ func (c *yamlChecker) contentLine(i, ind int) (int, bool) {
 		c.depth-- // back to the mapping that holds the sequence, at the same column
 	}
 	vs, isKey, ok := c.key(p)
-	if !ok || !isKey {
+	if !ok || !isKey || !c.addKey(p, vs) {
 		return 0, false
 	}
 	return c.value(vs, ind, true)
@@ -189,7 +219,7 @@ func (c *yamlChecker) nestedNode(i, ind int) (int, bool) {
 		return 0, false
 	}
 	if isKey {
-		if !c.push(yamlFrame{indent: ind}) {
+		if !c.push(yamlFrame{indent: ind}) || !c.addKey(p, vs) {
 			return 0, false
 		}
 		return c.value(vs, ind, true)
@@ -222,7 +252,7 @@ func (c *yamlChecker) seqEntry(i, ind int) (int, bool) {
 		if isKey {
 			// A compact mapping: its keys are at the column of this one.
 			col := r - i
-			if !c.push(yamlFrame{indent: col}) {
+			if !c.push(yamlFrame{indent: col}) || !c.addKey(r, vs) {
 				return 0, false
 			}
 			return c.value(vs, col, true)
@@ -234,6 +264,10 @@ func (c *yamlChecker) seqEntry(i, ind int) (int, bool) {
 func (c *yamlChecker) push(f yamlFrame) bool {
 	if c.depth == len(c.frames) {
 		return false
+	}
+	if c.depth > 0 {
+		parent := &c.frames[c.depth-1]
+		f.firstKey = parent.firstKey + parent.keys
 	}
 	c.frames[c.depth] = f
 	c.depth++
@@ -273,6 +307,64 @@ func (c *yamlChecker) key(p int) (vs int, isKey, ok bool) {
 		return q + 1, true, true
 	}
 	return p, false, true
+}
+
+// addKey records the key that starts at p, whose ':' is just before vs,
+// as a key of the innermost mapping. It returns false when the mapping
+// already has that key, when the key has escapes (its value is not its
+// text), or when there is no room left: all cases for the full check.
+func (c *yamlChecker) addKey(p, vs int) bool {
+	s := c.s
+	start, end := p, vs-1
+	switch s[p] {
+	case '"':
+		start, end = p+1, vs-2
+		if strings.IndexByte(s[start:end], '\\') >= 0 {
+			return false
+		}
+	case '\'':
+		start, end = p+1, vs-2
+		if strings.IndexByte(s[start:end], '\'') >= 0 {
+			return false // '' is an escaped quote
+		}
+	}
+	f := &c.frames[c.depth-1]
+	key := s[start:end]
+	h := keyHash(key)
+	word, bit := (h>>61)%uint64(len(f.seen)), uint64(1)<<(h>>55&63)
+	if f.seen[word]&bit != 0 {
+		for _, k := range c.keys[f.firstKey : f.firstKey+f.keys] {
+			if k.h == h && s[k.off:k.off+k.n] == key {
+				return false
+			}
+		}
+	}
+	next := f.firstKey + f.keys
+	if next == len(c.keys) {
+		return false
+	}
+	f.seen[word] |= bit
+	c.keys[next] = keyRef{off: start, n: len(key), h: h}
+	f.keys++
+	return true
+}
+
+// keyHash hashes a key from its length and its first and last eight
+// bytes, a few instructions whatever its length: it only decides which
+// keys are compared in full, so collisions cost time, never correctness.
+// Keys differ mostly at their ends ("key0001", "key0002"), which the
+// multiplications spread over the high bits.
+func keyHash(key string) uint64 {
+	var first, last uint64
+	if len(key) >= 8 {
+		first, last = load64(key, 0), load64(key, len(key)-8)
+	} else {
+		for i := 0; i < len(key); i++ {
+			first |= uint64(key[i]) << (8 * i)
+		}
+	}
+	h := (first*0x9E3779B97F4A7C15 ^ last*0xC2B2AE3D27D4EB4F ^ uint64(len(key))) * 0x165667B19E3779F9
+	return h ^ h>>29
 }
 
 func isKeyFirst(b byte) bool {
@@ -696,4 +788,48 @@ func load64(s string, q int) uint64 {
 	s = s[q : q+8]
 	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// mappingKey is what makes two keys of one mapping the same: yaml.v3's
+// rule when it decodes into a Go map (same kind of node, same value as
+// written after unquoting), so "a", 'a' and "a" are one key and 1 and 01
+// are two.
+type mappingKey struct {
+	kind  yaml.Kind
+	value string
+}
+
+// duplicateKeys reports the first mapping of the document tree whose
+// scalar or alias keys repeat, in yaml.v3's words: "yaml: line 5: mapping
+// key "name" already defined at line 3". Aliases are not followed: the
+// node they name is checked where it is defined.
+func duplicateKeys(doc *yaml.Node) error {
+	seen := map[mappingKey]int{}
+	stack := []*yaml.Node{doc}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if n.Kind == yaml.MappingNode {
+			clear(seen)
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k := n.Content[i]
+				if k.Kind != yaml.ScalarNode && k.Kind != yaml.AliasNode {
+					continue
+				}
+				key := mappingKey{k.Kind, k.Value}
+				if line, dup := seen[key]; dup {
+					return fmt.Errorf("yaml: line %d: mapping key %q already defined at line %d", k.Line, truncateForMessage(k.Value), line)
+				}
+				seen[key] = k.Line
+			}
+		}
+		if n.Kind != yaml.AliasNode {
+			// Children in reverse, so that the first duplicate in document
+			// order is the one reported.
+			for i := len(n.Content) - 1; i >= 0; i-- {
+				stack = append(stack, n.Content[i])
+			}
+		}
+	}
+	return nil
 }

@@ -1,7 +1,9 @@
 package railyard
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -9,10 +11,12 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// referenceManifestYAML is what ValidateManifestYAML did before it had a
-// fast path: decode every document into a yaml.Node. A panic inside
-// yaml.v3 is reported as an error, so that a fuzz failure names the input
-// rather than crashing.
+// referenceManifestYAML is the full check written as plainly as possible,
+// the oracle of the fast path: decode every document into a yaml.Node and
+// compare every two keys of each mapping the way yaml.v3 does when it
+// decodes into a map (same kind, same value). A panic inside yaml.v3 is
+// reported as an error, so that a fuzz failure names the input rather
+// than crashing.
 func referenceManifestYAML(manifest string) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -23,14 +27,41 @@ func referenceManifestYAML(manifest string) (err error) {
 	for {
 		var n yaml.Node
 		err := dec.Decode(&n)
-		if err == nil {
-			continue
-		}
-		if err.Error() == "EOF" {
+		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		if err := referenceDuplicateKeys(&n); err != nil {
+			return err
+		}
 	}
+}
+
+// referenceDuplicateKeys compares every pair of scalar or alias keys of
+// every mapping below n, in document order.
+func referenceDuplicateKeys(n *yaml.Node) error {
+	if n.Kind == yaml.MappingNode {
+		for j := 0; j < len(n.Content); j += 2 {
+			kj := n.Content[j]
+			for i := 0; i < j; i += 2 {
+				ki := n.Content[i]
+				if (ki.Kind == yaml.ScalarNode || ki.Kind == yaml.AliasNode) && ki.Kind == kj.Kind && ki.Value == kj.Value {
+					return fmt.Errorf("yaml: line %d: mapping key %q already defined at line %d", kj.Line, kj.Value, ki.Line)
+				}
+			}
+		}
+	}
+	if n.Kind == yaml.AliasNode {
+		return nil
+	}
+	for _, c := range n.Content {
+		if err := referenceDuplicateKeys(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // deploymentManifest is a typical application manifest: a ConfigMap with
@@ -281,7 +312,7 @@ var fastPathAccepts = []string{
 	"a: \u00a0\n",
 	"x.y/z_w-v: 1\n_a: 1\n.dockerconfigjson: e30=\n/path: 1\n0: 1\n",
 	"a:\n  b:\n  c:\n",
-	"a: 1\nb: 1\na: 2\n", // duplicate keys: yaml.v3 accepts them in a yaml.Node
+	"a: 1\nb: 1\nc:\n  a: 2\n  b: 2\nd:\n- a: 3\n  b: 3\n- a: 4\n", // the same keys in different mappings
 	deploymentManifest,
 	loadtestManifest(10<<10, 1),
 	httpBenchManifest("production"),
@@ -455,18 +486,50 @@ func TestManifestYAMLErrorsUnchanged(t *testing.T) {
 	}
 }
 
-// TestManifestYAMLDuplicateKeys pins why the fast path does not look for
-// duplicate mapping keys: decoding into a yaml.Node accepts them. If
-// ValidateManifestYAML ever decodes into maps or structs, which reject
-// them, the fast path must learn to detect them first.
+// TestManifestYAMLDuplicateKeys checks that a manifest whose mapping
+// repeats a key is refused, as Kubernetes' strict decoding and Argo CD
+// refuse it, by the fast path (which leaves it to the full check) and by
+// the full check, with yaml.v3's wording; and that equal keys in
+// different mappings or documents are not duplicates.
 func TestManifestYAMLDuplicateKeys(t *testing.T) {
-	for _, in := range []string{"a: 1\na: 2\n", "a: 1\n'a': 2\n", "- x: 1\n  x: 2\n"} {
-		if err := referenceManifestYAML(in); err != nil {
-			t.Errorf("%q: yaml.v3 now rejects duplicate keys (%v): teach the fast path to detect them", in, err)
+	for _, tc := range []struct{ in, want string }{
+		{"a: 1\na: 2\n", `yaml: line 2: mapping key "a" already defined at line 1`},
+		{"a: 1\n'a': 2\n", `yaml: line 2: mapping key "a" already defined at line 1`},
+		{"a: 1\n\"a\": 2\n", `yaml: line 2: mapping key "a" already defined at line 1`},
+		{"- x: 1\n  x: 2\n", `yaml: line 2: mapping key "x" already defined at line 1`},
+		{"a:\n  b: 1\n  c:\n    d: 1\n  b: 2\n", `yaml: line 5: mapping key "b" already defined at line 2`},
+		{"a:\n- b: 1\n  c: 2\n  b: 3\n", `yaml: line 4: mapping key "b" already defined at line 2`},
+		{"---\na: 1\n---\nb: 1\nb: 2\n", `yaml: line 5: mapping key "b" already defined at line 4`},
+		{"a: {x: 1, x: 2}\n", `yaml: line 1: mapping key "x" already defined at line 1`},
+		{"a: &x 1\n*x : 2\n*x : 3\n", `yaml: line 3: mapping key "x" already defined at line 2`},
+		{"\"a\\u0062\": 1\nab: 2\n", `yaml: line 2: mapping key "ab" already defined at line 1`},
+		{"'it''s': 1\n\"it's\": 2\n", `yaml: line 2: mapping key "it's" already defined at line 1`},
+		{"metadata:\n  name: a\n  labels:\n    app: a\n  name: b\n", `yaml: line 5: mapping key "name" already defined at line 2`},
+		{"a: 1\nb:\n  a: 1\n---\na: 1\n", ""},
+		{"1: a\n01: b\n", ""}, // yaml.v3 compares values as written
+	} {
+		if wellFormedManifestYAML(tc.in) && tc.want != "" {
+			t.Errorf("%q: the fast path is certain, want not sure", tc.in)
 		}
-		if err := ValidateManifestYAML(in); err != nil {
-			t.Errorf("%q: %v", in, err)
+		got := ValidateManifestYAML(tc.in)
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) && !(got == nil && tc.want == "") {
+			t.Errorf("%q: got %v, want %s", tc.in, got, tc.want)
 		}
+		if ref := referenceManifestYAML(tc.in); fmt.Sprint(ref) != fmt.Sprint(got) {
+			t.Errorf("%q: the reference says %v, ValidateManifestYAML %v", tc.in, ref, got)
+		}
+	}
+	// A mapping with more keys than the fast path remembers is checked in
+	// full, duplicates or not.
+	var b strings.Builder
+	for i := range fastYAMLMaxKeys + 1 {
+		fmt.Fprintf(&b, "k%d: v\n", i)
+	}
+	if wellFormedManifestYAML(b.String()) {
+		t.Errorf("%d keys: the fast path is certain, want not sure", fastYAMLMaxKeys+1)
+	}
+	if err := ValidateManifestYAML(b.String() + "k7: again\n"); err == nil || err.Error() != fmt.Sprintf("yaml: line %d: mapping key \"k7\" already defined at line 8", fastYAMLMaxKeys+2) {
+		t.Errorf("a duplicate in a large mapping: got %v", err)
 	}
 }
 
@@ -569,6 +632,10 @@ func FuzzManifestYAMLFastPath(f *testing.F) {
 		f.Add(tc.in)
 	}
 	f.Add(loadtestManifest(2<<10, 2))
+	// Duplicate keys, which the fast path must leave to the full check.
+	for _, in := range []string{"a: 1\na: 2\n", "a: 1\n'a': 2\n", "- x: 1\n  x: 2\n", "a:\n  b: 1\n  c:\n    d: 1\n  b: 2\n", "a: 1\n---\na: 1\n"} {
+		f.Add(in)
+	}
 	r := rand.New(rand.NewPCG(3, 4))
 	for range 40 {
 		f.Add(randomManifestYAML(r, 20))
@@ -652,7 +719,7 @@ func (g *yamlGen) eol() {
 }
 
 func (g *yamlGen) key() string {
-	return g.pick([]string{"k", "name", "app.kubernetes.io/name", "x_y-z", ".dot", "0", "k2", "k3", `"q k"`, `'s k'`},
+	return g.pick([]string{"k", "name", "app.kubernetes.io/name", "x_y-z", ".dot", "0", "k2", "k3", `"q k"`, `'s k'`, `"k"`, `'name'`},
 		[]string{`""`, "a b", "k:x", "-k", "<<", "?", "é", "k ", "---", "...", "k\t", `"k\/"`, "&a k", "[k]"})
 }
 

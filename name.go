@@ -3,6 +3,7 @@ package railyard
 import (
 	"fmt"
 	"regexp"
+	"unicode/utf8"
 )
 
 // Name limits, from the product specification: environment names are
@@ -67,10 +68,16 @@ func ValidateLockID(id string) error {
 }
 
 // truncateForMessage keeps error messages short when the input is huge.
+// It cuts at a character boundary, so a message never holds half of a
+// UTF-8 sequence.
 func truncateForMessage(s string) string {
 	const max = 60
 	if len(s) <= max {
 		return s
 	}
-	return fmt.Sprintf("%s…", s[:max])
+	cut := max
+	for cut > max-utf8.UTFMax && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s…", s[:cut])
 }

@@ -34,17 +34,25 @@ var SystemActor = Actor{Name: "Railyard", Email: "railyard@localhost"}
 // DefaultActor is used when a request carries no identity.
 var DefaultActor = Actor{Name: "anonymous", Email: "anonymous@localhost"}
 
-// Validate checks that the actor's fields are printable and bounded, since
-// they are written into Git commit headers later.
+// Validate checks that the actor's fields are printable one-line text
+// (see text.go) without '<' or '>', and bounded, since they are written
+// into the author and committer headers of Git commits, where a newline
+// would forge a header and '<' or '>' would end the name early. The
+// fields are named as the request headers that carry them.
 func (a Actor) Validate() error {
 	if strings.TrimSpace(a.Name) == "" {
 		return Errorf(EINVALID, "actor name must not be empty").WithField("author-name")
 	}
-	if len(a.Name) > 200 || len(a.Email) > 200 {
-		return Errorf(EINVALID, "actor name and e-mail must be at most 200 characters").WithField("author-name")
-	}
-	if strings.ContainsAny(a.Name+a.Email, "<>\n\r\x00") {
-		return Errorf(EINVALID, "actor name and e-mail must not contain '<', '>' or control characters").WithField("author-name")
+	for _, f := range []struct{ field, value string }{{"author-name", a.Name}, {"author-email", a.Email}} {
+		if len(f.value) > 200 {
+			return Errorf(EINVALID, "%s must be at most 200 characters", f.field).WithField(f.field)
+		}
+		if strings.ContainsAny(f.value, "<>") {
+			return Errorf(EINVALID, "%s must not contain '<' or '>'", f.field).WithField(f.field)
+		}
+		if err := validateLine(f.field, f.value); err != nil {
+			return err
+		}
 	}
 	return nil
 }

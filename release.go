@@ -1,11 +1,13 @@
 package railyard
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"maps"
-	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,8 +64,8 @@ func (r *Release) Validate(maxManifestBytes int) error {
 	if err := ValidateApplicationName(r.Application); err != nil {
 		return err
 	}
-	if r.Version < 0 {
-		return Errorf(EINVALID, "version must be a positive integer, got %d", r.Version).WithField("version")
+	if err := validateVersion(r.Version, true); err != nil {
+		return err
 	}
 	if r.Team != "" {
 		if err := ValidateTeamName(r.Team); err != nil {
@@ -73,21 +75,8 @@ func (r *Release) Validate(maxManifestBytes int) error {
 	if r.SourceCommitID != "" && !commitIDRE.MatchString(r.SourceCommitID) {
 		return Errorf(EINVALID, "sourceCommitId %q must be 7 to 40 hexadecimal characters", truncateForMessage(r.SourceCommitID)).WithField("sourceCommitId")
 	}
-	if len(r.DisplayVersion) > MaxDisplayVersionLength {
-		return Errorf(EINVALID, "displayVersion %q is %d characters long; at most %d are allowed", truncateForMessage(r.DisplayVersion), len(r.DisplayVersion), MaxDisplayVersionLength).WithField("displayVersion")
-	}
-	for field, v := range map[string]string{"sourceAuthor": r.SourceAuthor, "sourceBranch": r.SourceBranch, "displayVersion": r.DisplayVersion, "ciLink": r.CILink} {
-		if len(v) > maxShortFieldBytes {
-			return Errorf(EINVALID, "%s is longer than %d bytes", field, maxShortFieldBytes).WithField(field)
-		}
-	}
-	if len(r.SourceMessage) > MaxSourceMessageBytes {
-		return Errorf(EINVALID, "sourceMessage is longer than %d bytes", MaxSourceMessageBytes).WithField("sourceMessage")
-	}
-	if r.CILink != "" {
-		if u, err := url.Parse(r.CILink); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return Errorf(EINVALID, "ciLink %q must be an http or https URL", truncateForMessage(r.CILink)).WithField("ciLink")
-		}
+	if err := r.validateText(); err != nil {
+		return err
 	}
 	if len(r.Manifests) == 0 {
 		return Errorf(EINVALID, "manifests: give a manifest for at least one environment").WithField("manifests")
@@ -121,6 +110,69 @@ func (r *Release) Validate(maxManifestBytes int) error {
 	return nil
 }
 
+// validateText checks the release's text fields: lengths, and the rules
+// for text that reaches Git and terminals (see text.go). The source
+// message is the only multi-line one.
+func (r *Release) validateText() error {
+	if len(r.DisplayVersion) > MaxDisplayVersionLength {
+		return Errorf(EINVALID, "displayVersion %q is %d characters long; at most %d are allowed", truncateForMessage(r.DisplayVersion), len(r.DisplayVersion), MaxDisplayVersionLength).WithField("displayVersion")
+	}
+	for _, f := range []struct{ field, value string }{
+		{"sourceAuthor", r.SourceAuthor}, {"sourceBranch", r.SourceBranch}, {"displayVersion", r.DisplayVersion},
+	} {
+		if len(f.value) > maxShortFieldBytes {
+			return Errorf(EINVALID, "%s is longer than %d bytes", f.field, maxShortFieldBytes).WithField(f.field)
+		}
+		if err := validateLine(f.field, f.value); err != nil {
+			return err
+		}
+	}
+	if err := validateLink("ciLink", r.CILink); err != nil {
+		return err
+	}
+	if len(r.SourceMessage) > MaxSourceMessageBytes {
+		return Errorf(EINVALID, "sourceMessage is longer than %d bytes", MaxSourceMessageBytes).WithField("sourceMessage")
+	}
+	return validateMultiline("sourceMessage", r.SourceMessage)
+}
+
+// MaxVersion is the highest release version: 2^53-1, the largest integer
+// that every JSON parser reads exactly (JavaScript's numbers are doubles),
+// so a version survives every client and tool unchanged.
+const MaxVersion = 1<<53 - 1
+
+// validateVersion checks a version given by a user. optional allows 0,
+// which means "choose for me" (the next version, the previous one).
+func validateVersion(v int64, optional bool) error {
+	switch {
+	case v > MaxVersion:
+		return Errorf(EINVALID, "version %d is too large: versions go up to %d (2^53-1)", v, int64(MaxVersion)).WithField("version")
+	case v < 0 || (v == 0 && !optional):
+		return Errorf(EINVALID, "version must be a positive integer, got %d", v).WithField("version")
+	}
+	return nil
+}
+
+// ParseVersion parses a version written as text (a path segment, a form
+// field): the canonical decimal form only, digits without sign, spaces or
+// leading zeros, from 1 to MaxVersion. "+5", " 5" and "05" are refused
+// rather than read as 5, so that one version has one spelling (in URLs,
+// in Git paths, in logs).
+func ParseVersion(s string) (int64, error) {
+	canonical := s != "" && s[0] != '0'
+	for i := 0; canonical && i < len(s); i++ {
+		canonical = s[i] >= '0' && s[i] <= '9'
+	}
+	if !canonical {
+		return 0, Errorf(EINVALID, "version %q must be a positive integer written with digits only (no sign, spaces or leading zeros), such as 5", truncateForMessage(s)).WithField("version")
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v > MaxVersion {
+		return 0, Errorf(EINVALID, "version %s is too large: versions go up to %d (2^53-1)", truncateForMessage(s), int64(MaxVersion)).WithField("version")
+	}
+	return v, nil
+}
+
 // ValidateManifestYAML checks that every document of a multi-document YAML
 // stream parses. A fast path accepts the common shapes of Kubernetes
 // manifests without parsing them fully (see manifestyaml.go); anything
@@ -132,19 +184,23 @@ func ValidateManifestYAML(manifest string) error {
 	return decodeManifestYAML(manifest)
 }
 
-// decodeManifestYAML decodes every document of manifest with yaml.v3.
+// decodeManifestYAML decodes every document of manifest with yaml.v3 and
+// refuses duplicate mapping keys, which yaml.v3 does not report when it
+// decodes into a yaml.Node but Kubernetes' strict decoding and Argo CD do.
 func decodeManifestYAML(manifest string) error {
 	dec := yaml.NewDecoder(strings.NewReader(manifest))
 	for {
 		var n yaml.Node
 		err := dec.Decode(&n)
-		if err == nil {
-			continue
-		}
-		if err.Error() == "EOF" {
+		switch {
+		case errors.Is(err, io.EOF):
 			return nil
+		case err != nil:
+			return err
 		}
-		return err
+		if err := duplicateKeys(&n); err != nil {
+			return err
+		}
 	}
 }
 

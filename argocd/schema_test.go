@@ -23,7 +23,7 @@ import (
 
 // crdDir holds Argo CD's CRDs (see its SOURCE.md), relative to this
 // package's directory, where go test runs.
-const crdDir = "../../shared/argocd"
+const crdDir = "testdata/crds"
 
 // TestDocumentsMatchCRDSchemas validates every document of every golden
 // case against the openAPIV3Schema of Argo CD's CRDs, made strict (see
@@ -164,16 +164,9 @@ func (s crdSchemas) validate(doc map[string]any) error {
 	return nil
 }
 
-// loadSchemas compiles the CRDs' schemas, or skips the test when they are
-// not there (outside the project's workspace). In CI they must be there.
+// loadSchemas compiles the CRDs' schemas.
 func loadSchemas(t *testing.T) crdSchemas {
 	t.Helper()
-	if _, err := os.Stat(crdDir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Argo CD CRDs not found at %s (from %s): the schema tests cannot run: %v", crdDir, mustGetwd(t), err)
-		}
-		t.Skipf("Argo CD CRDs not found at %s; skipping schema validation (set CI=true to make this fail)", crdDir)
-	}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	// Kubernetes formats the validator does not know; date-time it does.
@@ -386,12 +379,4 @@ func dig(doc map[string]any, keys ...string) map[string]any {
 		m = m[k].(map[string]any)
 	}
 	return m
-}
-
-func mustGetwd(t *testing.T) string {
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return wd
 }

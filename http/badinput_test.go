@@ -6,6 +6,7 @@ import (
 	"io"
 	nethttp "net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -72,10 +73,10 @@ func TestBadInput_JSONAPI(t *testing.T) {
 		status                   int
 		code, field              string
 	}{
-		{"malformed JSON", "PUT", "/api/v1/environments/qa", `{"upstream":`, 400, railyard.EINVALID, ""},
-		{"trailing data", "PUT", "/api/v1/environments/qa", `{} {}`, 400, railyard.EINVALID, ""},
-		{"empty body", "PUT", "/api/v1/environments/qa", ``, 400, railyard.EINVALID, ""},
-		{"JSON array", "PUT", "/api/v1/environments/qa", `[]`, 400, railyard.EINVALID, ""},
+		{"malformed JSON", "PUT", "/api/v1/environments/qa", `{"upstream":`, 400, railyard.EINVALID, "body"},
+		{"trailing data", "PUT", "/api/v1/environments/qa", `{} {}`, 400, railyard.EINVALID, "body"},
+		{"empty body", "PUT", "/api/v1/environments/qa", ``, 400, railyard.EINVALID, "body"},
+		{"JSON array", "PUT", "/api/v1/environments/qa", `[]`, 400, railyard.EINVALID, "body"},
 		{"unknown field", "PUT", "/api/v1/environments/qa", `{"upstrem":{"latest":true}}`, 400, railyard.EINVALID, "upstrem"},
 		{"wrong type", "PUT", "/api/v1/environments/qa", `{"upstream":{"latest":"yes"}}`, 400, railyard.EINVALID, "upstream.latest"},
 		{"unknown upstream", "PUT", "/api/v1/environments/qa", `{"upstream":{"environment":"uat"}}`, 400, railyard.EINVALID, "upstream.environment"},
@@ -234,5 +235,168 @@ func TestClient_ErrorsAreDomainErrors(t *testing.T) {
 	err = NewClient("http://127.0.0.1:1").Health(ctx)
 	if err == nil || railyard.ErrorCode(err) != railyard.EINTERNAL {
 		t.Fatalf("got %v, want an internal error for an unreachable server", err)
+	}
+}
+
+// TestBadInput_NothingUnexportable is issue 10's list of input that was
+// accepted although Git export could not write it, or that encoding/json
+// silently changed: each case is a 400 (or 409) naming the field, with
+// the exact message, and changes nothing.
+func TestBadInput_NothingUnexportable(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, Options{})
+	ts.seedEnvironments()
+	ts.seedRelease(release(1))
+	before := ts.state()
+	const rel = "/api/v1/applications/checkout/releases"
+	manifest := `"manifests":{"staging":"a: b"}`
+	tooLarge := func(v string) string {
+		return "version " + v + " is too large: versions go up to 9007199254740991 (2^53-1)"
+	}
+	digitsOnly := func(v string) string {
+		return fmt.Sprintf("version %q must be a positive integer written with digits only (no sign, spaces or leading zeros), such as 5", v)
+	}
+	ctl := func(field, at string) string {
+		return field + " must not contain control characters (found " + at + ")"
+	}
+	jsonHeader := map[string]string{"Content-Type": "application/json"}
+	cases := []struct {
+		name, method, path string
+		header             map[string]string
+		body               string
+		status             int
+		field, message     string
+	}{
+		// Versions are bounded to 2^53-1 wherever they enter.
+		{"release version int64 max", "POST", rel, jsonHeader, `{"version":9223372036854775807,` + manifest + `}`, 400, "version", tooLarge("9223372036854775807")},
+		{"release version 2^53", "POST", rel, jsonHeader, `{"version":9007199254740992,` + manifest + `}`, 400, "version", tooLarge("9007199254740992")},
+		{"release version past int64", "POST", rel, jsonHeader, `{"version":9223372036854775808,` + manifest + `}`, 400, "version", "version: expected an integer, got JSON number 9223372036854775808"},
+		{"deploy version 2^53", "POST", "/api/v1/applications/checkout/environments/staging/deploy", jsonHeader, `{"version":9007199254740992}`, 400, "version", tooLarge("9007199254740992")},
+		{"rollback version 2^53", "POST", "/api/v1/applications/checkout/environments/staging/rollback", jsonHeader, `{"version":9007199254740992}`, 400, "version", tooLarge("9007199254740992")},
+		{"batch deploy version 2^53", "POST", "/api/v1/batch", jsonHeader, `{"commands":[{"kind":"deploy","params":{"application":"checkout","environment":"staging","version":9007199254740992}}]}`, 400, "version", tooLarge("9007199254740992")},
+		{"path version +5", "GET", rel + "/+5", nil, "", 400, "version", digitsOnly("+5")},
+		{"path version 05", "GET", rel + "/05", nil, "", 400, "version", digitsOnly("05")},
+		{"path version with a space", "GET", rel + "/%201", nil, "", 400, "version", digitsOnly(" 1")},
+		{"path version 2^53", "GET", rel + "/9007199254740992", nil, "", 400, "version", tooLarge("9007199254740992")},
+		{"Kuberpult manifests version +1", "POST", "/api/application/checkout/release/manifests/+1", jsonHeader, "", 400, "version", digitsOnly("+1")},
+		// Strict JSON.
+		{"duplicate key", "POST", rel, jsonHeader, `{"version":3,"version":4,` + manifest + `}`, 400, "version", "version is given more than once: give each field once"},
+		{"duplicate manifest", "POST", rel, jsonHeader, `{"manifests":{"staging":"a: b","staging":"a: c"}}`, 400, "manifests[staging]", "manifests[staging] is given more than once: give each field once"},
+		{"duplicate key in config", "PUT", "/api/v1/environments/qa", jsonHeader, `{"upstream":{"latest":true,"latest":false}}`, 400, "upstream.latest", "upstream.latest is given more than once: give each field once"},
+		{"duplicate key in batch params", "POST", "/api/v1/batch", jsonHeader, `{"commands":[{"kind":"deploy","params":{"application":"checkout","application":"cart"}}]}`, 400, "commands[0].params.application", "commands[0].params.application is given more than once: give each field once"},
+		{"key in the wrong case", "POST", rel, jsonHeader, `{"VERSION":3,` + manifest + `}`, 400, "VERSION", `unknown field "VERSION": field names are case-sensitive, use "version"`},
+		{"nested key in the wrong case", "PUT", "/api/v1/environments/qa", jsonHeader, `{"upstream":{"Latest":true}}`, 400, "upstream.Latest", `unknown field "Latest": field names are case-sensitive, use "latest"`},
+		{"invalid UTF-8", "POST", rel, jsonHeader, "{\"sourceAuthor\":\"Bob \xff\"," + manifest + "}", 400, "sourceAuthor", "sourceAuthor is not valid UTF-8 (byte 0xFF at byte 21 of the body)"},
+		{"lone surrogate", "POST", rel, jsonHeader, `{"sourceAuthor":"Bob \udc00",` + manifest + `}`, 400, "sourceAuthor", "sourceAuthor is not valid JSON: invalid surrogate pair `\\udc00\",\"man` in string (at byte 21)"},
+		// Text that reaches Git or a terminal.
+		{"NUL in displayVersion", "POST", rel, jsonHeader, `{"displayVersion":"1.2\u0000",` + manifest + `}`, 400, "displayVersion", ctl("displayVersion", "U+0000 at byte 3")},
+		{"ANSI escape in sourceBranch", "POST", rel, jsonHeader, `{"sourceBranch":"\u001b[31mmain",` + manifest + `}`, 400, "sourceBranch", ctl("sourceBranch", "U+001B at byte 0")},
+		{"NUL in a lock message", "PUT", "/api/v1/environments/staging/locks/freeze", jsonHeader, `{"message":"freeze\u0000"}`, 400, "message", ctl("message", "U+0000 at byte 6")},
+		{"NUL in a Kuberpult lock message", "PUT", "/environments/staging/locks/freeze", jsonHeader, `{"message":"freeze\u0000"}`, 400, "message", ctl("message", "U+0000 at byte 6")},
+		{"duplicate key in a Kuberpult lock", "PUT", "/environments/staging/locks/freeze", jsonHeader, `{"message":"a","message":"b"}`, 400, "message", "message is given more than once: give each field once"},
+		{"C1 in a train ciLink", "POST", "/api/v1/environments/staging/release-train", jsonHeader, `{"ciLink":"https://ci/\u009b"}`, 400, "ciLink", ctl("ciLink", "U+009B at byte 11")},
+		{"ESC in the actor", "PUT", "/api/v1/environments/qa", map[string]string{"Content-Type": "application/json", "author-name": b64("Eve\x1b[8m")}, `{}`, 400, "author-name", ctl("author-name", "U+001B at byte 3")},
+		{"newline in the actor e-mail", "PUT", "/api/v1/environments/qa", map[string]string{"Content-Type": "application/json", "author-name": b64("Eve"), "author-email": b64("eve@x\nRailyard-Event: 1")}, `{}`, 400, "author-email", ctl("author-email", "U+000A at byte 5")},
+		// Manifests Kubernetes would refuse.
+		{"duplicate YAML key", "POST", rel, jsonHeader, `{"manifests":{"staging":"metadata:\n  name: a\n  name: b\n"}}`, 400, "manifests[staging]", `manifests[staging] is not valid YAML: yaml: line 3: mapping key "name" already defined at line 2`},
+		// Environment configurations export could not write.
+		{"annotation key of 2000 characters", "PUT", "/api/v1/environments/qa5", jsonHeader,
+			`{"argocd":{"destination":{"server":"https://kubernetes.default.svc"},"applicationAnnotations":{"` + strings.Repeat("k", 2000) + `":"x"}}}`, 400, "argocd.applicationAnnotations",
+			`argocd.applicationAnnotations key "` + strings.Repeat("k", 60) + `…" is not a valid Kubernetes annotation name: the name must be at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit, after an optional prefix such as "example.com/"`},
+		{"sync option without value", "PUT", "/api/v1/environments/qa5", jsonHeader,
+			`{"argocd":{"destination":{"server":"https://kubernetes.default.svc"},"syncOptions":["CreateNamespace"]}}`, 400, "argocd.syncOptions[0]",
+			`argocd.syncOptions[0] "CreateNamespace" is not an Argo CD sync option: write Key=Value, such as "CreateNamespace=true"`},
+		{"timeZone Local", "PUT", "/api/v1/environments/qa", jsonHeader, `{"deployWindows":[{"kind":"deny","schedule":"0 22 * * *","duration":"8h","timeZone":"Local"}]}`, 400, "deployWindows[0].timeZone",
+			`deployWindows[0].timeZone "Local" means the server's own time zone, which depends on the host: name an IANA time zone such as "Europe/Berlin", or leave it out for UTC`},
+		{"train timeZone Local", "PUT", "/api/v1/environments/qa", jsonHeader, `{"upstream":{"environment":"staging"},"releaseTrains":[{"schedule":"0 6 * * *","timeZone":"Local"}]}`, 400, "releaseTrains[0].timeZone",
+			`releaseTrains[0].timeZone "Local" means the server's own time zone, which depends on the host: name an IANA time zone such as "Europe/Berlin", or leave it out for UTC`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var body io.Reader
+			if c.body != "" {
+				body = strings.NewReader(c.body)
+			}
+			e := ts.do(c.method, c.path, c.header, body).wantError(t, c.status, railyard.EINVALID, c.field)
+			if e.Message != c.message {
+				t.Errorf("got message\n%s\nwant\n%s", e.Message, c.message)
+			}
+			ts.unchangedFor(t, before)
+		})
+	}
+}
+
+// TestBadInput_KuberpultReleaseForm checks the same rules on the
+// multipart upload: text fields, the version and the manifests, with
+// the multipart field names.
+func TestBadInput_KuberpultReleaseForm(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, Options{})
+	ts.seedEnvironments()
+	before := ts.state()
+	digitsOnly := func(v string) string {
+		return fmt.Sprintf("version %q must be a positive integer written with digits only (no sign, spaces or leading zeros), such as 5", v)
+	}
+	cases := []struct {
+		name, part, value string
+		field, message    string
+	}{
+		{"version +5", "version", "+5", "version", digitsOnly("+5")},
+		{"version with a space", "version", " 5", "version", digitsOnly(" 5")},
+		{"version with a newline", "version", "5\n", "version", digitsOnly("5\n")},
+		{"version 05", "version", "05", "version", digitsOnly("05")},
+		{"version 2^53", "version", "9007199254740992", "version", "version 9007199254740992 is too large: versions go up to 9007199254740991 (2^53-1)"},
+		{"version int64 max", "version", "9223372036854775807", "version", "version 9223372036854775807 is too large: versions go up to 9007199254740991 (2^53-1)"},
+		{"NUL in display_version", "display_version", "1.2\x00", "display_version", "display_version must not contain control characters (found U+0000 at byte 3)"},
+		{"ANSI in source_author", "source_author", "\x1b[2JBob", "source_author", "source_author must not contain control characters (found U+001B at byte 0)"},
+		{"newline in source_branch", "source_branch", "main\nx", "source_branch", "source_branch must not contain control characters (found U+000A at byte 4)"},
+		{"bidi override in source_message", "source_message", "fix \u202e", "source_message", "source_message must not contain bidirectional embedding, override or isolate characters (found U+202E at byte 4)"},
+		{"invalid UTF-8 in source_message", "source_message", "fix \xff", "source_message", "source_message is not UTF-8 text"},
+		{"duplicate YAML key", "manifests[staging]", "metadata:\n  name: a\n  name: b\n", "manifests[staging]", `manifests[staging] is not valid YAML: yaml: line 3: mapping key "name" already defined at line 2`},
+		{"invalid UTF-8 in a manifest", "manifests[staging]", "a: \xff\n", "manifests[staging]", "manifests[staging] is not UTF-8 text"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			form := []formPart{{"application", "", "checkout"}, {"manifests[development]", "m", manifestDev}}
+			if strings.HasPrefix(c.part, "manifests[") {
+				form = append(form, formPart{c.part, "m", c.value})
+			} else {
+				form = append(form, formPart{c.part, "", c.value})
+			}
+			e := ts.postForm("/release", form).wantError(t, 400, railyard.EINVALID, c.field)
+			if e.Message != c.message {
+				t.Errorf("got message\n%s\nwant\n%s", e.Message, c.message)
+			}
+			ts.unchangedFor(t, before)
+		})
+	}
+}
+
+// TestBadInput_AutomaticVersionAtTheBound: once an application has version
+// 2^53-1, a release without a version has no next version to take: 409.
+func TestBadInput_AutomaticVersionAtTheBound(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, Options{})
+	ts.seedEnvironments()
+	ts.seedRelease(release(railyard.MaxVersion))
+	before := ts.state()
+	want := "checkout already has version 9007199254740991, the highest allowed (2^53-1), so there is no next version: give an unused lower version explicitly"
+	e := ts.doJSON("POST", "/api/v1/applications/checkout/releases", `{"manifests":{"staging":"a: b"}}`).wantError(t, 409, railyard.ECONFLICT, "version")
+	if e.Message != want {
+		t.Errorf("got %q, want %q", e.Message, want)
+	}
+	e = ts.postForm("/release", []formPart{{"application", "", "checkout"}, {"manifests[staging]", "m", manifestStg}}).wantError(t, 409, railyard.ECONFLICT, "version")
+	if e.Message != want {
+		t.Errorf("multipart: got %q, want %q", e.Message, want)
+	}
+	ts.unchangedFor(t, before)
+}
+
+// unchangedFor fails t (not the test that made ts) if the state differs
+// from before, so that each case of a table reports on its own.
+func (ts *testServer) unchangedFor(t *testing.T, before snapshot) {
+	t.Helper()
+	if after := ts.state(); !reflect.DeepEqual(before, after) {
+		t.Fatalf("state changed: last event %d, was %d", after.LastEventID, before.LastEventID)
 	}
 }

@@ -82,7 +82,7 @@ func TestBatch_BadInput(t *testing.T) {
 		{"wrong type", `{"commands":[{"kind":"deploy","params":{"application":"a","environment":"staging","version":"1"}}]}`, 400, railyard.EINVALID, "commands[0].version"},
 		{"invalid command", `{"commands":[{"kind":"environment.delete","params":{"name":"qa"}},{"kind":"deploy","params":{"application":"a","environment":"staging","version":0}}]}`, 400, railyard.EINVALID, "commands[1].version"},
 		{"unknown top-level field", `{"commands":[],"atomic":true}`, 400, railyard.EINVALID, "atomic"},
-		{"not JSON", `commands`, 400, railyard.EINVALID, ""},
+		{"not JSON", `commands`, 400, railyard.EINVALID, "body"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

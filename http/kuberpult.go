@@ -1,11 +1,10 @@
 package http
 
 import (
-	"encoding/json"
-	"errors"
 	nethttp "net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	railyard "github.com/railyard-cd/railyard"
@@ -87,6 +86,11 @@ func kuberpultReleaseError(err error) error {
 	}
 	cp := *e
 	cp.Field = name
+	// Messages start with the engine's name of the field; the caller
+	// sent the multipart one.
+	if rest, ok := strings.CutPrefix(cp.Message, e.Field); ok {
+		cp.Message = name + rest
+	}
 	return &cp
 }
 
@@ -173,16 +177,11 @@ func (s *Server) decodeJSONLenient(r *nethttp.Request, v any) error {
 	return decodeLenient(data, v)
 }
 
-// decodeLenient decodes JSON data into v, ignoring unknown fields.
+// decodeLenient decodes JSON data into v, ignoring unknown fields as
+// Kuberpult does; duplicate fields, fields in the wrong case and invalid
+// UTF-8 are refused as everywhere (see railyard.DecodeJSONLenient).
 func decodeLenient(data []byte, v any) error {
-	if err := json.Unmarshal(data, v); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) && typeErr.Field != "" {
-			return fieldError(typeErr.Field, "%s: expected a JSON %s, got %s", typeErr.Field, typeErr.Type, typeErr.Value)
-		}
-		return fieldError("body", "body is not valid JSON: %v", err)
-	}
-	return nil
+	return railyard.DecodeJSONLenient(data, v)
 }
 
 // kuberpultManifests is the body of the client's release dry run.

@@ -59,7 +59,7 @@ var pathParamDocs = map[string]string{
 	"app":     "Application name: a lowercase DNS label of at most 39 characters.",
 	"team":    "Team name: a lowercase DNS label of at most 39 characters.",
 	"id":      "Lock id: a letter or digit, then up to 99 letters, digits, '.', '_' or '-'.",
-	"version": "Release version: a positive integer.",
+	"version": "Release version: a positive integer up to 9007199254740991 (2^53-1), in decimal without sign, spaces or leading zeros.",
 }
 
 // schemaEnums lists the values of the string types that are enumerations.
@@ -160,12 +160,12 @@ func (b *schemaBuilder) operation(rt route) map[string]any {
 func (b *schemaBuilder) parameters(pattern string, query []param) []any {
 	var params []any
 	for _, m := range wildcardRE.FindAllStringSubmatch(pattern, -1) {
-		typ := "string"
+		schema := map[string]any{"type": "string"}
 		if m[1] == "version" {
-			typ = "integer"
+			schema = map[string]any{"type": "integer", "minimum": 1, "maximum": int64(railyard.MaxVersion)}
 		}
 		params = append(params, map[string]any{"name": m[1], "in": "path", "required": true,
-			"description": pathParamDocs[m[1]], "schema": map[string]any{"type": typ}})
+			"description": pathParamDocs[m[1]], "schema": schema})
 	}
 	for _, q := range query {
 		schema := map[string]any{"type": q.Type}

@@ -5,7 +5,6 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -191,9 +190,9 @@ func (f *releaseForm) setText(text map[string]string) error {
 		return fieldError("application", "application is required: the name of the application to release")
 	}
 	if v, ok := text["version"]; ok {
-		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-		if err != nil || n <= 0 {
-			return fieldError("version", "version %q must be a positive integer", truncate(v, 60))
+		n, err := parseVersion(v)
+		if err != nil {
+			return err
 		}
 		r.Version = n
 	}

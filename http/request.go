@@ -7,7 +7,6 @@ import (
 	"io"
 	"mime"
 	nethttp "net/http"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -163,13 +162,10 @@ func requireJSON(r *nethttp.Request, strict bool) error {
 	return railyard.Errorf(railyard.EUNSUPPORTED, "Content-Type %q is not supported: send the body as application/json", truncate(ct, 100)).WithField("Content-Type")
 }
 
-// parseVersion parses a release version from the path: a positive integer.
+// parseVersion parses a release version given as text (a path segment,
+// a query parameter, a form field): see railyard.ParseVersion.
 func parseVersion(s string) (int64, error) {
-	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || v <= 0 {
-		return 0, fieldError("version", "version %q must be a positive integer", truncate(s, 60))
-	}
-	return v, nil
+	return railyard.ParseVersion(s)
 }
 
 // resultStatus is 201 when the command created something, 200 otherwise
