@@ -144,10 +144,10 @@ func TestDescriptionsThatDoNotFit(t *testing.T) {
 
 	// A lock's summary quotes the first line of its message, cut at 60
 	// characters and never inside one; the details hold all its lines.
-	msg := strings.Repeat("Größenänderung ", 5) + "\nsecond line\r\n\x1b[31mred\x1b[0m"
+	msg := strings.Repeat("Größenänderung ", 5) + "\nsecond line\n\tindented"
 	res = h.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "region-02", ID: "resize", Message: msg})
 	assertEqual(t, "lock", res.Event.Description, "Lock region-02 (resize): Größenänderung Größenänderung Größenänderung Größenänderung…\n\n"+
-		"> Größenänderung Größenänderung Größenänderung Größenänderung Größenänderung\n> second line\n> [31mred [0m")
+		"> Größenänderung Größenänderung Größenänderung Größenänderung Größenänderung\n> second line\n> indented")
 	assertBounded(t, res.Event.Description)
 	long := strings.Repeat("x", railyard.MaxLockIDLength)
 	res = h.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "region-02", ID: long, Message: "Short"})
