@@ -92,8 +92,16 @@ func validateLink(field, link string) error {
 	if err := validateLine(field, link); err != nil {
 		return err
 	}
-	if u, err := url.Parse(link); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	u, err := url.Parse(link)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return Errorf(EINVALID, "%s %q must be an http or https URL", field, truncateForMessage(link)).WithField(field)
+	}
+	// A link is written into the manifest repository, the audit log and
+	// the UI, which everyone who may read them can see: a user name or
+	// password in it would be a leaked credential. The message does not
+	// repeat the link, so it does not leak either.
+	if u.User != nil {
+		return Errorf(EINVALID, "%s must not contain a user name or password (the part before '@'): links are shown to everyone who reads the history and the manifest repository", field).WithField(field)
 	}
 	return nil
 }
