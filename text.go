@@ -2,6 +2,7 @@ package railyard
 
 import (
 	"net/url"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -104,4 +105,36 @@ func validateLink(field, link string) error {
 		return Errorf(EINVALID, "%s must not contain a user name or password (the part before '@'): links are shown to everyone who reads the history and the manifest repository", field).WithField(field)
 	}
 	return nil
+}
+
+// Truncate shortens s to at most n characters, ending with "…" when it
+// cut, and never inside a UTF-8 sequence. It is the one way Railyard
+// shortens text for people: in error messages, summaries, tables and
+// pages.
+func Truncate(s string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	if len(s) <= n || utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	count := 0
+	for i := range s {
+		if count == n-1 {
+			return s[:i] + "…"
+		}
+		count++
+	}
+	return s
+}
+
+// VersionLabel names a release version for people, the same way in the
+// CLI, the API's messages and the UI: "42", or "42 (1.4.2)" when the
+// release has a display version that says more than the number.
+func VersionLabel(version int64, display string) string {
+	v := strconv.FormatInt(version, 10)
+	if display == "" || display == v {
+		return v
+	}
+	return v + " (" + display + ")"
 }

@@ -82,3 +82,39 @@ func TestTruncateForMessageKeepsCharacters(t *testing.T) {
 		t.Errorf("got %q: not UTF-8", got)
 	}
 }
+
+func TestTruncate(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"", 5, ""},
+		{"short", 5, "short"},
+		{"longer", 5, "long…"},
+		{"Größenänderung", 4, "Grö…"},
+		{"日本語のテキスト", 3, "日本…"},
+		{"abc", 1, "…"},
+		{"abc", 0, ""},
+	} {
+		if got := Truncate(tc.s, tc.n); got != tc.want {
+			t.Errorf("Truncate(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.want)
+		}
+	}
+}
+
+func TestVersionLabel(t *testing.T) {
+	for _, tc := range []struct {
+		v       int64
+		display string
+		want    string
+	}{
+		{42, "", "42"},
+		{42, "42", "42"},
+		{42, "1.4.2", "42 (1.4.2)"},
+	} {
+		if got := VersionLabel(tc.v, tc.display); got != tc.want {
+			t.Errorf("VersionLabel(%d, %q) = %q, want %q", tc.v, tc.display, got, tc.want)
+		}
+	}
+}
