@@ -16,8 +16,8 @@ import (
 	"github.com/railyard-cd/railyard"
 	"github.com/railyard-cd/railyard/gitrepo"
 	rhttp "github.com/railyard-cd/railyard/http"
+	"github.com/railyard-cd/railyard/http/ui"
 	"github.com/railyard-cd/railyard/sqlite"
-	"github.com/railyard-cd/railyard/ui"
 	"github.com/spf13/cobra"
 )
 

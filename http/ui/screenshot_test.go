@@ -25,7 +25,7 @@ func TestScreenshots(t *testing.T) {
 	f.seedMore()
 	ctx := tab(t)
 	browserIdentify(t, ctx, f, "/")
-	dir := filepath.Join("..", "docs", "images")
+	dir := filepath.Join("..", "..", "docs", "images")
 	shots := []struct {
 		file, path string
 		width      int64

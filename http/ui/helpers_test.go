@@ -19,8 +19,8 @@ import (
 	"time"
 
 	railyard "github.com/railyard-cd/railyard"
+	"github.com/railyard-cd/railyard/http/ui"
 	"github.com/railyard-cd/railyard/sqlite"
-	"github.com/railyard-cd/railyard/ui"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
