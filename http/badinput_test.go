@@ -25,7 +25,7 @@ func TestBadNames_ThroughTheClient(t *testing.T) {
 		if name == "" {
 			continue // an empty segment is a different route
 		}
-		t.Run(truncate(name, 20), func(t *testing.T) {
+		t.Run(railyard.Truncate(name, 20), func(t *testing.T) {
 			_, err := ts.client.PutEnvironment(ctx, name, railyard.EnvironmentConfig{})
 			wantError(t, err, railyard.EINVALID, "environment")
 			_, err = ts.client.FindEnvironment(ctx, name)

@@ -66,7 +66,7 @@ func batchEntryError(i int, kind string, err error) error {
 		return err
 	}
 	cp := *e
-	cp.Message = fmt.Sprintf("command %d (%s): %s", i+1, truncate(kind, 40), e.Message)
+	cp.Message = fmt.Sprintf("command %d (%s): %s", i+1, railyard.Truncate(kind, 40), e.Message)
 	switch {
 	case e.Field == "kind":
 		cp.Field = fmt.Sprintf("commands[%d].kind", i)

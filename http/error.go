@@ -15,8 +15,8 @@ import (
 // code: only the router, never the engine, can say a method is wrong.
 const codeMethodNotAllowed = "method_not_allowed"
 
-// statusByCode is the one table that maps domain error codes to HTTP
-// status codes.
+// statusByCode is the one table that maps error codes to HTTP status
+// codes, for the API and the web UI alike (ErrorStatus).
 var statusByCode = map[string]int{
 	railyard.EINVALID:      nethttp.StatusBadRequest,
 	railyard.ENOTFOUND:     nethttp.StatusNotFound,
@@ -32,9 +32,11 @@ var statusByCode = map[string]int{
 	codeUnavailable:    nethttp.StatusServiceUnavailable,
 }
 
-// errorStatus returns the HTTP status of a domain error code; unknown
-// codes are internal errors.
-func errorStatus(code string) int {
+// ErrorStatus returns the HTTP status that answers an error code: a
+// domain code (railyard.EINVALID, …) or one of the guard's. Unknown codes
+// are internal errors (500). The API and the web UI (package http/ui)
+// both answer by it, so one code means one status everywhere.
+func ErrorStatus(code string) int {
 	if status, ok := statusByCode[code]; ok {
 		return status
 	}
@@ -55,7 +57,7 @@ func (s *Server) writeError(w nethttp.ResponseWriter, r *nethttp.Request, err er
 		}
 		e = &railyard.Error{Code: railyard.EINTERNAL, Message: "Internal error."}
 	}
-	writeJSON(w, errorStatus(e.Code), e)
+	writeJSON(w, ErrorStatus(e.Code), e)
 }
 
 // requestError turns errors of reading the request into domain errors:
@@ -65,7 +67,7 @@ func requestError(err error) error {
 	if errors.As(err, &tooLarge) {
 		return railyard.Errorf(railyard.ETOOLARGE, "request body is larger than the limit of %d bytes", tooLarge.Limit).WithField("body")
 	}
-	if e := guardError(err); e != nil {
+	if e := GuardError(err); e != nil {
 		return e
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {

@@ -71,14 +71,14 @@ func parseEventFilter(q url.Values) (railyard.EventFilter, error) {
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxEventLimit {
-			return f, fieldError("limit", "limit %q must be an integer from 1 to %d", truncate(v, 30), maxEventLimit)
+			return f, fieldError("limit", "limit %q must be an integer from 1 to %d", railyard.Truncate(v, 30), maxEventLimit)
 		}
 		f.Limit = n
 	}
 	if v := q.Get("before"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id < 1 {
-			return f, fieldError("before", "before %q must be a positive event id (the \"next\" of the previous page)", truncate(v, 30))
+			return f, fieldError("before", "before %q must be a positive event id (the \"next\" of the previous page)", railyard.Truncate(v, 30))
 		}
 		f.BeforeID = id
 	}
@@ -101,7 +101,7 @@ func validateEventNames(f railyard.EventFilter) error {
 		return fieldError("actor", "actor is longer than 200 characters")
 	}
 	if f.Kind != "" && !slices.Contains(railyard.EventKinds(), f.Kind) {
-		return fieldError("kind", "kind %q is not an event kind: use one of %s", truncate(f.Kind, 60), strings.Join(railyard.EventKinds(), ", "))
+		return fieldError("kind", "kind %q is not an event kind: use one of %s", railyard.Truncate(f.Kind, 60), strings.Join(railyard.EventKinds(), ", "))
 	}
 	return nil
 }
@@ -114,7 +114,7 @@ func parseTimeParam(q url.Values, name string) (*time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
-		return nil, fieldError(name, "%s %q is not an RFC 3339 time such as \"2025-01-31T18:00:00Z\"", name, truncate(v, 60))
+		return nil, fieldError(name, "%s %q is not an RFC 3339 time such as \"2025-01-31T18:00:00Z\"", name, railyard.Truncate(v, 60))
 	}
 	return &t, nil
 }

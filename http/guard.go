@@ -61,7 +61,9 @@ const (
 	refusedBodyMemory  = "body_memory"
 )
 
-// Handler returns the server's root handler: the routes behind the guard.
+// Handler returns the server's root handler: the router (serveHTTP) with
+// everything it routes to, the web UI and the Git server included,
+// behind the guard.
 func (s *Server) Handler() nethttp.Handler {
 	return s.Guard(nethttp.HandlerFunc(s.serveHTTP))
 }
@@ -73,9 +75,9 @@ func (s *Server) Handler() nethttp.Handler {
 // at the minimum rate and is counted against the server-wide body memory
 // budget; and every write of the answer must complete within the write
 // timeout, however long the whole answer streams. Handler applies it to
-// the API, the Kuberpult-compatible endpoints and the fallback (the web
-// UI); serve applies it to the built-in Git server. All guarded handlers
-// of one Server share its budget.
+// every request it routes: the API, the Kuberpult-compatible endpoints,
+// the web UI and the built-in Git server. All guarded handlers of one
+// Server share its budget.
 func (s *Server) Guard(h nethttp.Handler) nethttp.Handler {
 	return nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
 		dw := &deadlineWriter{ResponseWriter: w, rc: nethttp.NewResponseController(w), timeout: s.opts.WriteTimeout}
@@ -134,7 +136,7 @@ func (s *Server) checkHost(r *nethttp.Request) error {
 		return nil
 	}
 	return railyard.Errorf(railyard.EFORBIDDEN, "host %q is not allowed: this server answers to %s and to IP addresses; "+
-		"to use another name, add it to railyard serve --allowed-hosts", truncate(host, 100), strings.Join(s.opts.AllowedHosts, ", ")).WithField("Host")
+		"to use another name, add it to railyard serve --allowed-hosts", railyard.Truncate(host, 100), strings.Join(s.opts.AllowedHosts, ", ")).WithField("Host")
 }
 
 // hostName returns the host of a Host header without port, brackets and
@@ -173,13 +175,13 @@ func (s *Server) checkCrossOrigin(r *nethttp.Request) error {
 	if s.crossOrigin.Check(r) == nil {
 		return nil
 	}
-	origin := truncate(r.Header.Get("Origin"), 100)
+	origin := railyard.Truncate(r.Header.Get("Origin"), 100)
 	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
 		return railyard.Errorf(railyard.EFORBIDDEN, "cross-site request refused: the browser sent it from another site (Sec-Fetch-Site: %s, Origin: %q); "+
-			"Railyard takes changes only from its own pages and from clients that are not browsers", truncate(site, 40), origin).WithField("Sec-Fetch-Site")
+			"Railyard takes changes only from its own pages and from clients that are not browsers", railyard.Truncate(site, 40), origin).WithField("Sec-Fetch-Site")
 	}
 	return railyard.Errorf(railyard.EFORBIDDEN, "cross-origin request refused: Origin %q is not this server (Host %q); "+
-		"Railyard takes changes only from its own pages and from clients that are not browsers", origin, truncate(r.Host, 100)).WithField("Origin")
+		"Railyard takes changes only from its own pages and from clients that are not browsers", origin, railyard.Truncate(r.Host, 100)).WithField("Origin")
 }
 
 // deadlineWriter gives each write of an answer its own deadline: a client
@@ -395,10 +397,6 @@ func (e *bodyTimeoutError) Error() string {
 // Unwrap returns the read error.
 func (e *bodyTimeoutError) Unwrap() error { return e.err }
 
-// StatusCode is the HTTP status the error is answered with (the web UI
-// asks for it, without importing this package).
-func (e *bodyTimeoutError) StatusCode() int { return nethttp.StatusRequestTimeout }
-
 // bodyMemoryError says that the body memory budget stayed exhausted for
 // as long as a request may wait.
 type bodyMemoryError struct {
@@ -411,12 +409,12 @@ func (e *bodyMemoryError) Error() string {
 	return fmt.Sprintf("the server is busy: other requests hold its %d bytes of memory for request bodies, and none was freed within %s; retry later (see Retry-After)", e.limit, e.wait)
 }
 
-// StatusCode is the HTTP status the error is answered with.
-func (e *bodyMemoryError) StatusCode() int { return nethttp.StatusServiceUnavailable }
-
-// guardError turns the errors of a guarded body into domain-shaped
-// errors with the guard's codes; nil for other errors.
-func guardError(err error) *railyard.Error {
+// GuardError returns the error of a guarded request body (Guard) as an
+// error with one of the guard's codes, whose status ErrorStatus gives
+// (408 for a body too slow, 503 for no body memory) and whose message is
+// safe to show; nil for any other error. Handlers that read the body
+// themselves (the web UI's forms) answer by it.
+func GuardError(err error) *railyard.Error {
 	var timeout *bodyTimeoutError
 	if errors.As(err, &timeout) {
 		return &railyard.Error{Code: codeRequestTimeout, Message: timeout.Error(), Field: "body"}

@@ -288,7 +288,7 @@ func TestGuard_WriteDeadlineFollowsEachWrite(t *testing.T) {
 	t.Parallel()
 	const timeout = 300 * time.Millisecond
 	h := &streamHandler{flooded: make(chan error, 1)}
-	ts := newTestServer(t, Options{WriteTimeout: timeout, Fallback: h})
+	ts := newTestServer(t, Options{WriteTimeout: timeout, UI: h})
 	t.Run("a stream longer than the write timeout", func(t *testing.T) {
 		t.Parallel()
 		resp, err := ts.http.Client().Get(ts.http.URL + "/stream")
@@ -346,7 +346,7 @@ func TestGuard_BodyMemoryBudget(t *testing.T) {
 	t.Parallel()
 	const timeout = 500 * time.Millisecond
 	hold := &holdHandler{held: make(chan int, 1), release: make(chan struct{})}
-	ts := newTestServer(t, Options{MaxRequestBytes: 64 << 10, MaxBodyMemory: 64 << 10, BodyTimeout: timeout, Fallback: hold})
+	ts := newTestServer(t, Options{MaxRequestBytes: 64 << 10, MaxBodyMemory: 64 << 10, BodyTimeout: timeout, UI: hold})
 	before := ts.state()
 
 	// A holds 60 KiB of the 64 KiB budget.
@@ -429,7 +429,7 @@ func TestGuard_AnnouncedLengthIsNotAllocated(t *testing.T) {
 func TestGuard_CrossSiteRequestsAreRefused(t *testing.T) {
 	t.Parallel()
 	fallback := &countingHandler{}
-	ts := newTestServer(t, Options{Fallback: fallback})
+	ts := newTestServer(t, Options{UI: fallback})
 	ts.seedEnvironments()
 	ts.seedRelease(release(1))
 	before := ts.state()
@@ -543,7 +543,7 @@ func (h *countingHandler) count() int {
 func TestGuard_AllowedHosts(t *testing.T) {
 	t.Parallel()
 	fallback := &countingHandler{}
-	ts := newTestServer(t, Options{AllowedHosts: []string{"localhost", "*.localhost", "railyard.example.com"}, Fallback: fallback})
+	ts := newTestServer(t, Options{AllowedHosts: []string{"localhost", "*.localhost", "railyard.example.com"}, UI: fallback})
 	cases := []struct {
 		host string
 		ok   bool

@@ -54,9 +54,9 @@ func (s *Server) handleKuberpultRelease(classic bool) handlerFunc {
 		if len(form.Signatures) > 0 {
 			field := "signatures[" + form.Signatures[0] + "]"
 			if classic {
-				return fieldError(field, "%s: signature verification is not configured on this server; send the release without signatures", truncate(field, 80))
+				return fieldError(field, "%s: signature verification is not configured on this server; send the release without signatures", railyard.Truncate(field, 80))
 			}
-			return fieldError(field, "%s: /api/release does not take signatures; send the release without them", truncate(field, 80))
+			return fieldError(field, "%s: /api/release does not take signatures; send the release without them", railyard.Truncate(field, 80))
 		}
 		res, err := s.engine.ApplyOne(r.Context(), actor, &form.Release)
 		if err != nil {
@@ -113,7 +113,7 @@ var lifetimeUnits = map[string]time.Duration{"m": time.Minute, "h": time.Hour, "
 func parseLifetime(s string) (time.Duration, error) {
 	m := lifetimeRE.FindStringSubmatch(s)
 	if m == nil {
-		return 0, fieldError("suggestedLifeTime", "suggestedLifeTime %q is not valid: use a positive number and a unit m, h, d or w, such as \"4h\", \"2d\" or \"1w\"", truncate(s, 40))
+		return 0, fieldError("suggestedLifeTime", "suggestedLifeTime %q is not valid: use a positive number and a unit m, h, d or w, such as \"4h\", \"2d\" or \"1w\"", railyard.Truncate(s, 40))
 	}
 	n, _ := strconv.Atoi(m[1])
 	return time.Duration(n) * lifetimeUnits[m[2]], nil
@@ -203,7 +203,7 @@ func (s *Server) handleKuberpultManifests(w nethttp.ResponseWriter, r *nethttp.R
 	var version int64
 	if v := r.PathValue("version"); v != "" {
 		var err error
-		if version, err = parseVersion(v); err != nil {
+		if version, err = railyard.ParseVersion(v); err != nil {
 			return err
 		}
 	} else {

@@ -59,7 +59,7 @@ func (s *Server) handleCreateLock(kind railyard.LockKind) handlerFunc {
 		if req.ExpiresAt != "" {
 			t, err := time.Parse(time.RFC3339Nano, req.ExpiresAt)
 			if err != nil {
-				return fieldError("expiresAt", "expiresAt %q is not an RFC 3339 time such as \"2025-01-31T18:00:00Z\"", truncate(req.ExpiresAt, 60))
+				return fieldError("expiresAt", "expiresAt %q is not an RFC 3339 time such as \"2025-01-31T18:00:00Z\"", railyard.Truncate(req.ExpiresAt, 60))
 			}
 			expiresAt = &t
 		}
@@ -102,7 +102,7 @@ func parseLockFilter(q url.Values) (railyard.LockFilter, error) {
 	case railyard.LockGroup:
 		return f, fieldError("kind", "a group lock is stored as an environment lock in every member environment: use kind=environment")
 	default:
-		return f, fieldError("kind", "kind %q is not a lock kind: use environment, application or team", truncate(string(f.Kind), 60))
+		return f, fieldError("kind", "kind %q is not a lock kind: use environment, application or team", railyard.Truncate(string(f.Kind), 60))
 	}
 	checks := []struct {
 		value    string
@@ -132,7 +132,7 @@ func checkParams(q url.Values, allowed ...string) error {
 	}
 	for key, values := range q {
 		if !ok[key] {
-			return fieldError(key, "unknown query parameter %q: use %v", truncate(key, 60), allowed)
+			return fieldError(key, "unknown query parameter %q: use %v", railyard.Truncate(key, 60), allowed)
 		}
 		if len(values) > 1 {
 			return fieldError(key, "query parameter %q may be given once", key)

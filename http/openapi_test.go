@@ -149,7 +149,7 @@ func TestFallback(t *testing.T) {
 	fallback := nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
 		w.WriteHeader(nethttp.StatusTeapot)
 	})
-	ts := newTestServer(t, Options{Fallback: fallback})
+	ts := newTestServer(t, Options{UI: fallback})
 	ts.do("GET", "/", nil, nil).wantStatus(t, nethttp.StatusTeapot)
 	ts.do("GET", "/apps/checkout", nil, nil).wantStatus(t, nethttp.StatusTeapot)
 	ts.do("GET", "/api/v1/nothing", nil, nil).wantError(t, 404, railyard.ENOTFOUND, "")

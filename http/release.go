@@ -16,7 +16,7 @@ func (s *Server) handleCreateRelease(w nethttp.ResponseWriter, r *nethttp.Reques
 	}
 	app := r.PathValue("app")
 	if cr.Application != "" && cr.Application != app {
-		return fieldError("application", "application %q in the body differs from %q in the path; leave it out of the body", truncate(cr.Application, 60), truncate(app, 60))
+		return fieldError("application", "application %q in the body differs from %q in the path; leave it out of the body", railyard.Truncate(cr.Application, 60), railyard.Truncate(app, 60))
 	}
 	cr.Application = app
 	if err := s.checkManifestSizes(cr.Manifests); err != nil {
@@ -31,14 +31,14 @@ func (s *Server) checkManifestSizes(manifests map[string]string) error {
 	for env, m := range manifests {
 		if int64(len(m)) > s.opts.MaxManifestBytes {
 			field := "manifests[" + env + "]"
-			return railyard.Errorf(railyard.ETOOLARGE, "%s is %d bytes; at most %d are allowed", truncate(field, 80), len(m), s.opts.MaxManifestBytes).WithField(field)
+			return railyard.Errorf(railyard.ETOOLARGE, "%s is %d bytes; at most %d are allowed", railyard.Truncate(field, 80), len(m), s.opts.MaxManifestBytes).WithField(field)
 		}
 	}
 	return nil
 }
 
 func (s *Server) handleFindRelease(w nethttp.ResponseWriter, r *nethttp.Request) error {
-	version, err := parseVersion(r.PathValue("version"))
+	version, err := railyard.ParseVersion(r.PathValue("version"))
 	if err != nil {
 		return err
 	}

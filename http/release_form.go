@@ -76,7 +76,7 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 func parseRelease(contentType string, body io.Reader, maxManifest, maxTotal int64) (*releaseForm, error) {
 	mt, params, err := mime.ParseMediaType(contentType)
 	if err != nil || mt != "multipart/form-data" {
-		return nil, railyard.Errorf(railyard.EUNSUPPORTED, "Content-Type %q is not supported: send the release as multipart/form-data", truncate(contentType, 100)).WithField("Content-Type")
+		return nil, railyard.Errorf(railyard.EUNSUPPORTED, "Content-Type %q is not supported: send the release as multipart/form-data", railyard.Truncate(contentType, 100)).WithField("Content-Type")
 	}
 	if params["boundary"] == "" {
 		return nil, fieldError("Content-Type", "Content-Type multipart/form-data needs a boundary parameter")
@@ -109,7 +109,7 @@ func (f *releaseForm) readPart(part *multipart.Part, text map[string]string, max
 	name := part.FormName()
 	if env, ok := bracketed(name, "manifests"); ok {
 		if _, dup := f.Release.Manifests[env]; dup {
-			return fieldError(name, "%s is given more than once", truncate(name, 80))
+			return fieldError(name, "%s is given more than once", railyard.Truncate(name, 80))
 		}
 		data, err := readLimited(part, name, maxManifest, maxTotal)
 		if err != nil {
@@ -154,10 +154,10 @@ func readLimited(part *multipart.Part, name string, limit, maxTotal int64) (stri
 		return "", formError(err, maxTotal)
 	}
 	if int64(len(data)) > limit {
-		return "", railyard.Errorf(railyard.ETOOLARGE, "%s is larger than the limit of %d bytes", truncate(name, 80), limit).WithField(name)
+		return "", railyard.Errorf(railyard.ETOOLARGE, "%s is larger than the limit of %d bytes", railyard.Truncate(name, 80), limit).WithField(name)
 	}
 	if !utf8.Valid(data) {
-		return "", fieldError(name, "%s is not UTF-8 text", truncate(name, 80))
+		return "", fieldError(name, "%s is not UTF-8 text", railyard.Truncate(name, 80))
 	}
 	return string(data), nil
 }
@@ -190,7 +190,7 @@ func (f *releaseForm) setText(text map[string]string) error {
 		return fieldError("application", "application is required: the name of the application to release")
 	}
 	if v, ok := text["version"]; ok {
-		n, err := parseVersion(v)
+		n, err := railyard.ParseVersion(v)
 		if err != nil {
 			return err
 		}

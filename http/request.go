@@ -99,8 +99,9 @@ func (s *Server) decodeOptionalJSON(r *nethttp.Request, v any) error {
 // announced larger is refused before it is read. Memory follows what
 // arrives, never what Content-Length announces: a client announcing
 // 64 MiB and sending one byte costs a small buffer. The buffer doubles
-// as bytes arrive, but not past the announced length, so a truthful
-// announcement still ends in a buffer of exactly the body's size.
+// as bytes arrive, but not past the announced length (plus the byte
+// that sees the end), so a truthful announcement still ends in one
+// buffer of the body's size.
 func (s *Server) readBody(r *nethttp.Request) ([]byte, error) {
 	if r.ContentLength > s.opts.MaxRequestBytes {
 		return nil, requestError(&nethttp.MaxBytesError{Limit: s.opts.MaxRequestBytes})
@@ -159,13 +160,7 @@ func requireJSON(r *nethttp.Request, strict bool) error {
 	if err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
 		return nil
 	}
-	return railyard.Errorf(railyard.EUNSUPPORTED, "Content-Type %q is not supported: send the body as application/json", truncate(ct, 100)).WithField("Content-Type")
-}
-
-// parseVersion parses a release version given as text (a path segment,
-// a query parameter, a form field): see railyard.ParseVersion.
-func parseVersion(s string) (int64, error) {
-	return railyard.ParseVersion(s)
+	return railyard.Errorf(railyard.EUNSUPPORTED, "Content-Type %q is not supported: send the body as application/json", railyard.Truncate(ct, 100)).WithField("Content-Type")
 }
 
 // resultStatus is 201 when the command created something, 200 otherwise

@@ -1,7 +1,8 @@
 // Package http serves Railyard over HTTP: the JSON API under /api/v1, the
 // Kuberpult-compatible endpoints existing CI pipelines call, the OpenAPI
-// document, health checks and the home page of the web UI. It also holds
-// the Go client the CLI uses.
+// document, health checks and metrics, and, mounted by the one router
+// (Server.serveHTTP), the web UI (package http/ui) and the built-in Git
+// server. It also holds the Go client the CLI uses.
 //
 // The package is named after the dependency it wraps, as the other
 // subpackages are; it imports net/http as nethttp. Handlers only translate
@@ -17,7 +18,6 @@ import (
 	"path"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	railyard "github.com/railyard-cd/railyard"
 )
@@ -29,6 +29,11 @@ const (
 	// DefaultMaxRequestBytes is the default limit of one request body.
 	DefaultMaxRequestBytes = 64 << 20
 )
+
+// GitPath is the URL path of the built-in Git server (Options.Git): a
+// repository URL, so that `git clone http://<server>/git/manifests.git`
+// works.
+const GitPath = "/git/manifests.git"
 
 // Headers carrying the actor, base64-encoded (Kuberpult's convention,
 // which lets names hold any character a header could not).
@@ -54,9 +59,14 @@ type Options struct {
 	// ExportStatus reports the Git export for /api/v1/export-status and
 	// the metrics; nil means the server runs without export.
 	ExportStatus ExportStatusFunc
-	// Fallback answers requests that match no route (the web UI); nil
-	// means they are answered 404 in JSON.
-	Fallback nethttp.Handler
+	// UI answers the paths outside /api/ that no route of the table
+	// claims: the web UI (package http/ui), which declares its own
+	// pages. nil means they are answered 404 in JSON.
+	UI nethttp.Handler
+	// Git answers every path under GitPath/: the built-in read-only Git
+	// server (gitrepo.NewHTTPHandler(GitPath, …)). nil means there is
+	// none, and those paths are routed as any other.
+	Git nethttp.Handler
 	// Ready, when set, is asked by /readyz after the store has answered a
 	// read (serve checks that the data directory takes a write). An error
 	// makes /readyz answer 503 with the error's text, which must
@@ -170,9 +180,11 @@ func NewServer(engine *railyard.Engine, opts Options) *Server {
 	return s
 }
 
-// routeTable lists every route the server answers: the one place routes
-// are declared, so that the OpenAPI document and its test can enumerate
-// them.
+// routeTable lists every route of the API, the Kuberpult-compatible
+// endpoints and the service endpoints: the one place they are declared,
+// so that the OpenAPI document and its test can enumerate them. serveHTTP
+// routes to the table and to the handlers of Options (the web UI, the Git
+// server).
 func (s *Server) routeTable() []route {
 	return []route{
 		{"GET", "/healthz", s.handleHealthz, healthzDoc},
@@ -257,13 +269,30 @@ func (s *Server) ConfigureHTTPServer(srv *nethttp.Server) {
 	srv.IdleTimeout = s.opts.IdleTimeout
 }
 
-// serveHTTP routes a request. Unlike a bare ServeMux it never redirects:
-// a path with "." or ".." segments is refused (a name such as ".." must
-// never be cleaned into a different route), and unknown routes and wrong
-// methods are answered in JSON like every other error.
+// serveHTTP routes a request: the one place that decides which handler
+// answers which path. In order:
+//
+//  1. Under GitPath/, the Git server (Options.Git). It checks its paths
+//     itself and is mounted by prefix, not through a ServeMux, which
+//     would redirect "/git/manifests.git" and paths with ".." segments.
+//  2. A path with empty, "." or ".." segments is refused: a name such as
+//     ".." must never be cleaned into a different route, and, unlike a
+//     bare ServeMux, the server never redirects.
+//  3. The route table (routeTable).
+//  4. A path of the table with another method: 405, in JSON like every
+//     other error of the API.
+//  5. Outside /api/, the web UI (Options.UI), whose pages are declared
+//     in package http/ui.
+//  6. Anything else: 404 in JSON.
+//
+// Handler puts the guard in front of all of them.
 func (s *Server) serveHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
+	if s.opts.Git != nil && strings.HasPrefix(r.URL.Path, GitPath+"/") {
+		s.opts.Git.ServeHTTP(w, r)
+		return
+	}
 	if p := r.URL.EscapedPath(); p == "" || cleanPath(p) != p {
-		s.writeError(w, r, railyard.Errorf(railyard.EINVALID, "path %q is not canonical: it must not contain empty, '.' or '..' segments", truncate(p, 200)).WithField("path"))
+		s.writeError(w, r, railyard.Errorf(railyard.EINVALID, "path %q is not canonical: it must not contain empty, '.' or '..' segments", railyard.Truncate(p, 200)).WithField("path"))
 		return
 	}
 	h, pattern := s.mux.Handler(r)
@@ -281,11 +310,11 @@ func (s *Server) serveHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
 			Message: fmt.Sprintf("method %s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, catcher.header.Get("Allow"))})
 		return
 	}
-	if s.opts.Fallback != nil && !strings.HasPrefix(r.URL.Path, "/api/") {
-		s.opts.Fallback.ServeHTTP(w, r)
+	if s.opts.UI != nil && !strings.HasPrefix(r.URL.Path, "/api/") {
+		s.opts.UI.ServeHTTP(w, r)
 		return
 	}
-	s.writeError(w, r, railyard.Errorf(railyard.ENOTFOUND, "no route %s %s: see /api/v1/openapi.json for the API", r.Method, truncate(r.URL.Path, 200)))
+	s.writeError(w, r, railyard.Errorf(railyard.ENOTFOUND, "no route %s %s: see /api/v1/openapi.json for the API", r.Method, railyard.Truncate(r.URL.Path, 200)))
 }
 
 // cleanPath is path.Clean that keeps a trailing slash, as ServeMux does.
@@ -403,18 +432,6 @@ func (s *Server) notReady(w nethttp.ResponseWriter, r *nethttp.Request, err erro
 		s.opts.Logger.ErrorContext(r.Context(), "readiness check failed", "error", err)
 	}
 	writeJSON(w, nethttp.StatusServiceUnavailable, statusResponse{Status: "unavailable", Message: message})
-}
-
-// truncate shortens s to about n bytes for messages, on a character
-// boundary so that the message stays valid UTF-8.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }
 
 // statusWriter remembers the status a handler answered, for the metrics.

@@ -91,7 +91,7 @@ func writeApplication(w io.Writer, d *railyard.ApplicationDetail) {
 	fmt.Fprintln(w)
 	row(w, "VERSION", "COMMIT", "BRANCH", "AUTHOR", "CREATED (UTC)", "ENVIRONMENTS", "MESSAGE")
 	for _, r := range d.Releases {
-		version := versionLabel(r.Version, r.DisplayVersion)
+		version := railyard.VersionLabel(r.Version, r.DisplayVersion)
 		if r.Undeploy {
 			version += " undeploy"
 		}

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/railyard-cd/railyard"
 	"gopkg.in/yaml.v3"
 )
 
@@ -130,23 +131,11 @@ func orDash(s string) string {
 	return s
 }
 
-// versionLabel names a version for people: "42", or "42 (1.4.2)" with a
-// display version that says more.
-func versionLabel(v int64, display string) string {
-	if display != "" && display != fmt.Sprint(v) {
-		return fmt.Sprintf("%d (%s)", v, display)
-	}
-	return fmt.Sprint(v)
-}
-
 // summary returns the first line of s, cut to at most n characters.
 func summary(s string, n int) string {
 	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
 	line = strings.TrimSpace(line)
-	if r := []rune(line); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return line
+	return railyard.Truncate(line, n)
 }
 
 // joinOrDash joins items with ", ", or returns "-" if there are none.

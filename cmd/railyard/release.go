@@ -205,7 +205,7 @@ func describeReleaseResult(res *railyard.Result) string {
 	if rel == nil {
 		return res.Outcome
 	}
-	label := rel.Application + " " + versionLabel(rel.Version, rel.DisplayVersion)
+	label := rel.Application + " " + railyard.VersionLabel(rel.Version, rel.DisplayVersion)
 	if res.Outcome == railyard.OutcomeUnchanged {
 		return fmt.Sprintf("release %s already exists (identical)", label)
 	}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -241,10 +240,11 @@ func (m *Main) serve(ctx context.Context, o *serveOptions) error {
 }
 
 // newHTTPServer returns the HTTP server of the API over engine, with the
-// read-only Git server of the exporter's repository when there is one,
-// for a listener on addr. Every request passes the API server's guard
-// (allowed hosts, cross-site requests, body rate and memory, write
-// deadlines), the Git server's included.
+// web UI and, when there is an exporter, the read-only Git server of its
+// repository, for a listener on addr. The API server routes to all of
+// them (rhttp.Server.Handler) and puts its guard (allowed hosts,
+// cross-site requests, body rate and memory, write deadlines) in front of
+// every request.
 func newHTTPServer(engine *railyard.Engine, exporter *gitrepo.Exporter, o *serveOptions, addr net.Addr, logger *slog.Logger) *http.Server {
 	opts := rhttp.Options{
 		MaxManifestBytes: o.maxManifestBytes,
@@ -257,28 +257,13 @@ func newHTTPServer(engine *railyard.Engine, exporter *gitrepo.Exporter, o *serve
 	if exporter != nil {
 		opts.ExportStatus = exporter.Status
 		uiOpts.ExportStatus = exporter.Status
+		opts.Git = gitrepo.NewHTTPHandler(gitRepoPath, exporter.Dir())
 	}
-	// The web UI answers every path the API and the Kuberpult endpoints
-	// do not claim.
 	web := ui.NewHandler(engine, uiOpts)
-	opts.Fallback = web
+	opts.UI = web
 	apiServer := rhttp.NewServer(engine, opts)
-	api := apiServer.Handler()
-	handler := api
-	if exporter != nil {
-		// A prefix check, not a ServeMux: a mux would redirect paths
-		// with '..' segments that the API refuses outright.
-		git := apiServer.Guard(gitrepo.NewHTTPHandler(gitRepoPath, exporter.Dir()))
-		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if strings.HasPrefix(r.URL.Path, gitRepoPath+"/") {
-				git.ServeHTTP(w, r)
-				return
-			}
-			api.ServeHTTP(w, r)
-		})
-	}
 	srv := &http.Server{
-		Handler:  handler,
+		Handler:  apiServer.Handler(),
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	apiServer.ConfigureHTTPServer(srv)

@@ -12,6 +12,7 @@ import (
 	"github.com/railyard-cd/railyard"
 	"github.com/railyard-cd/railyard/argocd"
 	"github.com/railyard-cd/railyard/gitrepo"
+	rhttp "github.com/railyard-cd/railyard/http"
 	"github.com/spf13/cobra"
 )
 
@@ -31,8 +32,9 @@ type gitOptions struct {
 	timeout        time.Duration
 }
 
-// gitRepoPath is the URL path of the built-in read-only Git server.
-const gitRepoPath = "/git/manifests.git"
+// gitRepoPath is the URL path of the built-in read-only Git server,
+// where the API server mounts it.
+const gitRepoPath = rhttp.GitPath
 
 func (o *gitOptions) addFlags(cmd *cobra.Command) {
 	fs := cmd.Flags()

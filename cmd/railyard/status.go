@@ -156,9 +156,9 @@ func writeStatusTable(w io.Writer, d *railyard.ApplicationDetail, envs []*railya
 // releaseCell names a version with its display version, if the release is known.
 func releaseCell(v int64, rel *railyard.Release) string {
 	if rel == nil {
-		return versionLabel(v, "")
+		return railyard.VersionLabel(v, "")
 	}
-	return versionLabel(v, rel.DisplayVersion)
+	return railyard.VersionLabel(v, rel.DisplayVersion)
 }
 
 // sourceCell says where a release comes from: "4f1c2e9 Jane Doe: Fix rounding".

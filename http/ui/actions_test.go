@@ -104,7 +104,7 @@ func TestDeployQueueAndRollback(t *testing.T) {
 	body = followFlash(t, c, c.post("/ui/apps/checkout/rollback", url.Values{"env": {"staging"}}))
 	wantContains(t, "rollback without history", body, "flash-error", "no version of checkout ran in staging before 2")
 	body = followFlash(t, c, c.post("/ui/apps/checkout/deploy", url.Values{"env": {"development"}, "version": {"2"}}))
-	wantContains(t, "deploy of the running version", body, "Nothing changed: checkout #2 already runs in development.")
+	wantContains(t, "deploy of the running version", body, "Nothing changed: checkout 2 already runs in development.")
 }
 
 func TestPromoteAndReleaseTrain(t *testing.T) {
@@ -209,4 +209,30 @@ func TestExportBanner(t *testing.T) {
 	f.export = railyard.ExportStatus{Enabled: true, LastError: "push: connection refused"}
 	f.mu.Unlock()
 	wantContains(t, "error", c.get("/").body, "Git export is failing.", "<code>push: connection refused</code>")
+}
+
+// TestVersionFieldsHaveOneSpelling reads a form's version as the API
+// reads one in a path (railyard.ParseVersion): canonical digits only, so
+// "02" is not version 2 here either, and nothing changes.
+func TestVersionFieldsHaveOneSpelling(t *testing.T) {
+	f := newFixture(t).seed()
+	c := f.client().identify(alice)
+	for _, tc := range []struct{ path, env, version string }{
+		{"/ui/apps/checkout/deploy", "development", "02"},
+		{"/ui/apps/checkout/deploy", "development", "-2"},
+		{"/ui/apps/checkout/deploy", "development", ""},
+		{"/ui/apps/checkout/rollback", "development", "02"},
+		{"/ui/apps/checkout/rollback", "development", "0"},
+	} {
+		res := c.post(tc.path, url.Values{"env": {tc.env}, "version": {tc.version}})
+		wantStatus(t, tc.path+" version "+tc.version, res, http.StatusBadRequest)
+		wantContains(t, tc.path+" version "+tc.version, res.body,
+			"version &#34;"+tc.version+"&#34; must be a positive integer written with digits only (no sign, spaces or leading zeros), such as 5")
+	}
+	if got := f.state("checkout", "development"); got != "3/-" {
+		t.Errorf("development runs %s after refused versions, want 3/-", got)
+	}
+	res := c.post("/ui/apps/checkout/deploy", url.Values{"env": {"development"}, "version": {"9007199254740992"}})
+	wantStatus(t, "version past MaxVersion", res, http.StatusBadRequest)
+	wantContains(t, "version past MaxVersion", res.body, "version 9007199254740992 is too large: versions go up to 9007199254740991 (2^53-1)")
 }

@@ -77,7 +77,7 @@ func (h *Handler) renderApplication(w http.ResponseWriter, r *http.Request, p *p
 	v := &applicationView{page: p, App: d, Blocked: blocked, Form: form}
 	labels := make(map[int64]string, len(d.Releases))
 	for _, rel := range d.Releases {
-		labels[rel.Version] = versionLabel(rel.Version, rel.DisplayVersion)
+		labels[rel.Version] = railyard.VersionLabel(rel.Version, rel.DisplayVersion)
 	}
 	for _, env := range envs {
 		ev, err := h.appEnv(ctx, p, d, env, labels)
@@ -139,12 +139,13 @@ func (h *Handler) appEnv(ctx context.Context, p *page, d *railyard.ApplicationDe
 	return ev, nil
 }
 
-// label is the version label of v, "#v" for a release cleaned up.
+// label is the version label of v; the number alone for a release
+// cleaned up.
 func label(labels map[int64]string, v int64) string {
 	if l, ok := labels[v]; ok {
 		return l
 	}
-	return versionLabel(v, "")
+	return railyard.VersionLabel(v, "")
 }
 
 // releaseViews lists the releases with where each runs now.

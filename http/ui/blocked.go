@@ -63,19 +63,6 @@ func lockBehaviorOf(r *http.Request) railyard.LockBehavior {
 	return railyard.LockBehaviorFail
 }
 
-// parseVersion reads a version field; 0 and an error if it is not a
-// positive integer (empty is 0 without error when optional).
-func parseVersion(s string, optional bool) (int64, error) {
-	if s == "" && optional {
-		return 0, nil
-	}
-	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || v <= 0 {
-		return 0, railyard.Errorf(railyard.EINVALID, "version %q is not a positive integer", truncate(s, 40)).WithField("version")
-	}
-	return v, nil
-}
-
 // redirectResult sets the flash message of an applied command and
 // redirects to next: the event's description, or what the command says
 // when nothing changed.

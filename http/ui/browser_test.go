@@ -251,7 +251,7 @@ func TestBrowserOverviewShowsSeededData(t *testing.T) {
 	ctx := tab(t)
 	run(t, ctx, "open the overview", chromedp.Navigate(f.srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#grid")))
 	row := textOf(t, ctx, `#grid tbody tr:first-child`)
-	for _, want := range []string{"cart", "shop", "2.0.0", "#1", "team lock"} {
+	for _, want := range []string{"cart", "shop", "1 (2.0.0)", "team lock"} {
 		if !strings.Contains(row, want) {
 			t.Errorf("the cart row %q does not show %q", row, want)
 		}
@@ -324,7 +324,7 @@ func TestBrowserReleaseTrainAfterPrognosis(t *testing.T) {
 	ctx := tab(t)
 	browserIdentify(t, ctx, f, "/envs/de-prod")
 	prognosis := textOf(t, ctx, "#prognosis")
-	for _, want := range []string{"checkout", "deploy", "1.1.0 (#2)", "cart", "queue", `team lock "audit"`, "search"} {
+	for _, want := range []string{"checkout", "deploy", "2 (1.1.0)", "cart", "queue", `team lock "audit"`, "search"} {
 		if !strings.Contains(prognosis, want) {
 			t.Errorf("the prognosis %q does not show %q", prognosis, want)
 		}

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"net/http"
 
 	railyard "github.com/railyard-cd/railyard"
@@ -14,14 +13,14 @@ import (
 func (h *Handler) handleDeploy(w http.ResponseWriter, r *http.Request, p *page, actor railyard.Actor) error {
 	app, env := r.PathValue("app"), r.PostForm.Get("env")
 	next := "/apps/" + app + "#env-" + env
-	version, err := parseVersion(r.PostForm.Get("version"), false)
+	version, err := railyard.ParseVersion(r.PostForm.Get("version"))
 	if err != nil {
 		return err
 	}
 	cmd := &railyard.Deploy{Application: app, Environment: env, Version: version, LockBehavior: lockBehaviorOf(r)}
 	res, err := h.engine.ApplyOne(r.Context(), actor, cmd)
 	return h.manualResult(w, r, p, "deploy", cmd.Application, env, version, next, res, err,
-		fmt.Sprintf("Nothing changed: %s #%d already runs in %s.", app, version, env))
+		"Nothing changed: "+app+" "+railyard.VersionLabel(version, "")+" already runs in "+env+".")
 }
 
 // manualResult answers a deploy or rollback: redirect with what happened,
@@ -33,9 +32,9 @@ func (h *Handler) manualResult(w http.ResponseWriter, r *http.Request, p *page, 
 		h.redirectResult(w, r, next, res, unchanged)
 		return nil
 	case railyard.ELOCKED:
-		text := versionLabel(version, "")
+		text := railyard.VersionLabel(version, "")
 		if rel, ferr := h.engine.FindRelease(r.Context(), app, version); ferr == nil {
-			text = versionLabel(version, rel.DisplayVersion)
+			text = railyard.VersionLabel(version, rel.DisplayVersion)
 		}
 		p.Status = http.StatusLocked
 		return h.renderApplication(w, r, p, app, nil, newBlockedView(action, app, env, version, text, railyard.AsError(err)))

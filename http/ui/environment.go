@@ -163,7 +163,7 @@ func optionalLabel(display map[int64]string, v *int64) string {
 	if v == nil {
 		return "–"
 	}
-	return versionLabel(*v, display[*v])
+	return railyard.VersionLabel(*v, display[*v])
 }
 
 // skipReason says in words why a train leaves an application alone.

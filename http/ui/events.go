@@ -34,7 +34,7 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) {
 		id, err := h.engine.LastEventID(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
-				h.log.Error("ui: event stream", "err", err)
+				h.log.Error("ui: event stream", "error", err)
 			}
 			return
 		}

@@ -79,10 +79,10 @@ func parseExpiry(s string, now time.Time) (*time.Time, error) {
 		d, err = time.ParseDuration(s)
 	}
 	if err != nil || d <= 0 {
-		return nil, railyard.Errorf(railyard.EINVALID, "%q is not a duration: write e.g. 2h, 90m or 3d", truncate(s, 40)).WithField("expiresAt")
+		return nil, railyard.Errorf(railyard.EINVALID, "%q is not a duration: write e.g. 2h, 90m or 3d", railyard.Truncate(s, 40)).WithField("expiresAt")
 	}
 	if d > 5*365*24*time.Hour {
-		return nil, railyard.Errorf(railyard.EINVALID, "%q is more than five years: leave it empty for a lock without expiry", truncate(s, 40)).WithField("expiresAt")
+		return nil, railyard.Errorf(railyard.EINVALID, "%q is more than five years: leave it empty for a lock without expiry", railyard.Truncate(s, 40)).WithField("expiresAt")
 	}
 	t := now.Add(d)
 	return &t, nil

@@ -1,13 +1,11 @@
 package ui
 
 import (
-	"fmt"
 	"html/template"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	railyard "github.com/railyard-cd/railyard"
 )
@@ -25,7 +23,6 @@ func templateFuncs(a *assets) template.FuncMap {
 		"query":     queryEscape,
 		"lockKind":  lockKindLabel,
 		"kindClass": lockKindClass,
-		"version":   versionLabel,
 		"actor":     func(a railyard.Actor) string { return a.Name },
 		"deref":     func(t *time.Time) time.Time { return *t },
 		"add":       func(a, b int) int { return a + b },
@@ -74,18 +71,7 @@ func shortCommit(id string) string {
 // firstLine returns the first line of s, cut to 120 characters.
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
-	return truncate(s, 120)
-}
-
-// truncate cuts s to at most n bytes on a rune boundary, adding "…".
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
+	return railyard.Truncate(s, 120)
 }
 
 // queryEscape escapes a query parameter value.
@@ -121,15 +107,6 @@ func lockKindClass(k railyard.LockKind) string {
 		return "lk-team"
 	}
 	return "lk-win"
-}
-
-// versionLabel formats a version with its display version: "1.4.2 (#42)",
-// or "#42" without one.
-func versionLabel(v int64, display string) string {
-	if display == "" {
-		return "#" + strconv.FormatInt(v, 10)
-	}
-	return fmt.Sprintf("%s (#%d)", display, v)
 }
 
 // localPath returns p if it is a plain path on this site, else def, so

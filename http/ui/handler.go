@@ -23,13 +23,13 @@ package ui
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"log/slog"
 	"net/http"
 	"sync"
 	"time"
 
 	railyard "github.com/railyard-cd/railyard"
+	rhttp "github.com/railyard-cd/railyard/http"
 )
 
 // Options configure the UI handler. The zero value is usable.
@@ -202,20 +202,12 @@ func (h *Handler) action(fn actionFunc) http.Handler {
 	})
 }
 
-// statusCoder is an error that says which HTTP status answers it: the
-// server's guard (package http) fails a request body that arrives too
-// slowly (408) or finds no memory for it (503) with one. Its message is
-// safe to show.
-type statusCoder interface {
-	error
-	StatusCode() int
-}
-
-// renderFormError answers a form whose body could not be read.
+// renderFormError answers a form whose body could not be read: the
+// server's guard (package http) fails a body that arrives too slowly
+// (408) or finds no memory for it (503), with a message safe to show.
 func (h *Handler) renderFormError(w http.ResponseWriter, r *http.Request, p *page, err error) {
-	var sc statusCoder
-	if errors.As(err, &sc) {
-		h.renderStatus(w, r, p, sc.StatusCode(), "The form did not arrive", sc.Error())
+	if e := rhttp.GuardError(err); e != nil {
+		h.renderStatus(w, r, p, rhttp.ErrorStatus(e.Code), "The form did not arrive", e.Message)
 		return
 	}
 	h.renderError(w, r, p, railyard.Errorf(railyard.EINVALID, "the form could not be read: %v", err))
@@ -224,6 +216,6 @@ func (h *Handler) renderFormError(w http.ResponseWriter, r *http.Request, p *pag
 // handleNotFound answers every path no route matches.
 func (h *Handler) handleNotFound(w http.ResponseWriter, r *http.Request, p *page) error {
 	h.renderStatus(w, r, p, http.StatusNotFound, "Page not found",
-		"There is no page at "+truncate(r.URL.Path, 200)+".")
+		"There is no page at "+railyard.Truncate(r.URL.Path, 200)+".")
 	return nil
 }

@@ -111,7 +111,7 @@ func (f *fixture) release(app string, version int64, display, team, commit, mess
 // seed builds the installation the page tests read:
 //
 //	development (latest) → staging → prod group {de-prod, jp-prod}
-//	checkout (payments) 1.0.0, 1.1.0, 1.2.0; cart (shop) 2.0.0; search #5
+//	checkout (payments) 1.0.0, 1.1.0, 1.2.0; cart (shop) 2.0.0; search 5
 //
 // staging runs what development ran before checkout 1.2.0; an application
 // lock holds checkout in staging, an environment lock freezes jp-prod and
@@ -237,14 +237,7 @@ func excerpt(body string) string {
 	if i := strings.Index(body, "<main"); i >= 0 {
 		body = body[i:]
 	}
-	return truncate(body, 4000)
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
+	return railyard.Truncate(body, 4000)
 }
 
 // golden compares got with testdata/name, or rewrites it with -update.

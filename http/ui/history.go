@@ -147,7 +147,7 @@ func whereIn(d *railyard.ApplicationDetail, envs []*railyard.Environment, commit
 	match := map[int64]string{}
 	for _, rel := range d.Releases {
 		if strings.HasPrefix(strings.ToLower(rel.SourceCommitID), commit) {
-			match[rel.Version] = versionLabel(rel.Version, rel.DisplayVersion)
+			match[rel.Version] = railyard.VersionLabel(rel.Version, rel.DisplayVersion)
 		}
 	}
 	var rows []whereRow

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	railyard "github.com/railyard-cd/railyard"
 )
 
 func TestStaticAssetsAreHashedAndImmutable(t *testing.T) {
@@ -47,7 +49,7 @@ func TestPagesAreCompressedAndLiveRequestsGetTheLiveRegion(t *testing.T) {
 	live := c.do(req)
 	wantStatus(t, "live refresh", live, http.StatusOK)
 	if !strings.HasPrefix(live.body, `<div id="live"`) || strings.Contains(live.body, "<html") {
-		t.Errorf("a live refresh should answer the live region only:\n%s", truncate(live.body, 300))
+		t.Errorf("a live refresh should answer the live region only:\n%s", railyard.Truncate(live.body, 300))
 	}
 	wantContains(t, "live refresh", live.body, "Showing 1 of 3 applications")
 }

@@ -4,7 +4,6 @@ import (
 	"html/template"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -52,13 +51,13 @@ type overviewRow struct {
 // computed in Go: the grid has ten thousand cells, and the template only
 // joins them.
 type overviewCell struct {
-	Env           string
-	Version       string
-	Display       string
-	Queued        string
-	QueuedDisplay string
-	Ago           string
-	Locks         []lockMarker
+	Env string
+	// Version and Queued are the labels of the running and the queued
+	// version (railyard.VersionLabel), empty when there is none.
+	Version string
+	Queued  string
+	Ago     string
+	Locks   []lockMarker
 }
 
 // lockMarker is a lock shown in a cell: an icon, a short label, and the
@@ -132,10 +131,10 @@ func (v *overviewView) row(app *railyard.OverviewApplication, envs []*railyard.E
 			continue
 		}
 		if c.Version != nil {
-			cell.Version, cell.Display = strconv.FormatInt(*c.Version, 10), display[*c.Version]
+			cell.Version = railyard.VersionLabel(*c.Version, display[*c.Version])
 		}
 		if c.QueuedVersion != nil {
-			cell.Queued, cell.QueuedDisplay = strconv.FormatInt(*c.QueuedVersion, 10), display[*c.QueuedVersion]
+			cell.Queued = railyard.VersionLabel(*c.QueuedVersion, display[*c.QueuedVersion])
 		}
 		if c.DeployedAt != nil {
 			cell.Ago = ago(v.Now, *c.DeployedAt)

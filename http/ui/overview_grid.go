@@ -53,25 +53,15 @@ func writeCell(b *strings.Builder, c *overviewCell) {
 	}
 	if c.Version != "" {
 		b.WriteString(`<b>`)
-		if c.Display != "" {
-			escape(b, c.Display)
-			b.WriteString(` <span class="n">#`)
-			b.WriteString(c.Version)
-			b.WriteString(`</span>`)
-		} else {
-			b.WriteString("#" + c.Version)
-		}
+		escape(b, c.Version)
 		b.WriteString(`</b>`)
 	} else {
 		b.WriteString(`<span class="none" title="not deployed">–<span class="vh">not deployed</span></span>`)
 	}
 	if c.Queued != "" {
 		b.WriteString(`<span class="q">queued `)
-		if c.QueuedDisplay != "" {
-			escape(b, c.QueuedDisplay)
-			b.WriteString(" ")
-		}
-		b.WriteString("#" + c.Queued + `</span>`)
+		escape(b, c.Queued)
+		b.WriteString(`</span>`)
 	}
 	for _, m := range c.Locks {
 		b.WriteString(m.HTML)

@@ -26,7 +26,7 @@ func TestEveryPageRenders(t *testing.T) {
 		{"/", []string{"Overview"}},
 		{"/?team=shop", []string{"Showing 1 of 3 applications of team <strong>shop</strong>", `href="/apps/cart"`}},
 		{"/?q=CHECK", []string{"Showing 1 of 3", `href="/apps/checkout"`}},
-		{"/apps/checkout", []string{"Roll back to", "Promote from staging (1.1.0 (#2))", "db-migration", "Fix rounding", "https://ci.example.com/build/2"}},
+		{"/apps/checkout", []string{"Roll back to", "Promote from staging (2 (1.1.0))", "db-migration", "Fix rounding", "https://ci.example.com/build/2"}},
 		{"/envs/staging", []string{"Release train", "Prognosis:", `id="run-train"`, "db-migration"}},
 		{"/envs/jp-prod", []string{"jp-cluster", "^main$", "Golden week freeze"}},
 		{"/envs/de-prod", []string{"0 22 * * *", "Europe/Berlin", "Shop audit"}},

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	railyard "github.com/railyard-cd/railyard"
+	rhttp "github.com/railyard-cd/railyard/http"
 )
 
 //go:embed templates/*.html
@@ -117,7 +118,7 @@ func (h *Handler) exportBanner(r *http.Request) *exportBanner {
 	}
 	st, err := h.opts.ExportStatus(r.Context())
 	if err != nil {
-		h.log.Error("ui: export status", "err", err)
+		h.log.Error("ui: export status", "error", err)
 		return nil
 	}
 	if !st.Enabled {
@@ -185,23 +186,24 @@ type errorView struct {
 	Message string
 }
 
-// renderError answers an error: a domain error with its status and its
-// message; anything else is logged and answered 500 with a generic one.
+// renderError answers an error with the status the server's one table
+// gives its code (rhttp.ErrorStatus) and its message; an internal error
+// is logged and answered 500 with a generic message, since its text may
+// hold internals.
 func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, p *page, err error) {
-	switch railyard.ErrorCode(err) {
-	case railyard.ENOTFOUND:
-		h.renderStatus(w, r, p, http.StatusNotFound, "Not found",
-			railyard.ErrorMessage(err)+". It may have been deleted or renamed since the page you came from was loaded.")
-	case railyard.EINVALID:
-		h.renderStatus(w, r, p, http.StatusBadRequest, "That did not work", railyard.ErrorMessage(err))
-	case railyard.ECONFLICT:
-		h.renderStatus(w, r, p, http.StatusConflict, "That did not work", railyard.ErrorMessage(err))
-	case railyard.ELOCKED:
-		h.renderStatus(w, r, p, http.StatusLocked, "Blocked", railyard.ErrorMessage(err))
-	default:
-		h.log.Error("ui: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		h.renderStatus(w, r, p, http.StatusInternalServerError, "Something went wrong",
+	status := rhttp.ErrorStatus(railyard.ErrorCode(err))
+	switch {
+	case status == http.StatusInternalServerError:
+		h.log.Error("ui: request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+		h.renderStatus(w, r, p, status, "Something went wrong",
 			"Railyard could not answer this request. The error has been logged; try again in a moment.")
+	case status == http.StatusNotFound:
+		h.renderStatus(w, r, p, status, "Not found",
+			railyard.ErrorMessage(err)+". It may have been deleted or renamed since the page you came from was loaded.")
+	case status == http.StatusLocked:
+		h.renderStatus(w, r, p, status, "Blocked", railyard.ErrorMessage(err))
+	default:
+		h.renderStatus(w, r, p, status, "That did not work", railyard.ErrorMessage(err))
 	}
 }
 
@@ -209,7 +211,7 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, p *page, e
 func (h *Handler) renderStatus(w http.ResponseWriter, r *http.Request, p *page, status int, heading, message string) {
 	p.Status, p.Title = status, heading
 	if err := h.render(w, r, "error", &errorView{page: p, Heading: heading, Message: message}, p); err != nil {
-		h.log.Error("ui: render error page", "err", err)
+		h.log.Error("ui: render error page", "error", err)
 		http.Error(w, message, status)
 	}
 }

@@ -12,20 +12,21 @@ import (
 func (h *Handler) handleRollback(w http.ResponseWriter, r *http.Request, p *page, actor railyard.Actor) error {
 	app, env := r.PathValue("app"), r.PostForm.Get("env")
 	next := "/apps/" + app + "#env-" + env
-	version, err := parseVersion(r.PostForm.Get("version"), true)
-	if err != nil {
-		return err
-	}
-	if version == 0 {
-		// Resolve the version now, so that a blocked rollback confirmed
-		// later deploys what the user was shown.
-		if version, err = h.engine.RollbackVersion(r.Context(), app, env); err != nil {
-			if railyard.ErrorCode(err) == railyard.EINVALID {
-				h.redirectError(w, r, next, err)
-				return nil
-			}
+	// The version is optional: the environment card's button sends none.
+	var version int64
+	var err error
+	if v := r.PostForm.Get("version"); v != "" {
+		if version, err = railyard.ParseVersion(v); err != nil {
 			return err
 		}
+	} else if version, err = h.engine.RollbackVersion(r.Context(), app, env); err != nil {
+		// Resolved now, so that a blocked rollback confirmed later
+		// deploys what the user was shown.
+		if railyard.ErrorCode(err) == railyard.EINVALID {
+			h.redirectError(w, r, next, err)
+			return nil
+		}
+		return err
 	}
 	cmd := &railyard.Rollback{Application: app, Environment: env, Version: version, LockBehavior: lockBehaviorOf(r)}
 	res, err := h.engine.ApplyOne(r.Context(), actor, cmd)

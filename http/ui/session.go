@@ -99,7 +99,7 @@ type flash struct {
 
 // setFlash stores a signed flash message for the next page.
 func (h *Handler) setFlash(w http.ResponseWriter, r *http.Request, kind, message string) {
-	b, _ := json.Marshal(flash{Kind: kind, Message: truncate(message, 1500)})
+	b, _ := json.Marshal(flash{Kind: kind, Message: railyard.Truncate(message, 1500)})
 	v := base64.RawURLEncoding.EncodeToString(b)
 	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: v + "." + h.sign("flash", v), Path: "/",
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil, MaxAge: 300})
