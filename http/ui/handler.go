@@ -6,8 +6,9 @@
 //
 // The UI's paths never collide with the JSON API (/api/…), the
 // Kuberpult-compatible paths (/release, /environments/…,
-// /environment-groups/…) or the service endpoints, so the server can send
-// every other path to Handler:
+// /environment-groups/…) or the service endpoints, so the API server
+// (package http, Options.UI) sends every other path outside /api/ to
+// Handler:
 //
 //	GET  /                      the overview (team filter ?team=, search ?q=)
 //	GET  /apps/{app}            an application

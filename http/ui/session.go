@@ -97,9 +97,14 @@ type flash struct {
 	Message string `json:"m"`
 }
 
+// maxFlashLength bounds a flash message, in characters: at most 2,800
+// bytes of UTF-8, so that the signed cookie stays under the 4 KiB a
+// browser keeps.
+const maxFlashLength = 700
+
 // setFlash stores a signed flash message for the next page.
 func (h *Handler) setFlash(w http.ResponseWriter, r *http.Request, kind, message string) {
-	b, _ := json.Marshal(flash{Kind: kind, Message: railyard.Truncate(message, 1500)})
+	b, _ := json.Marshal(flash{Kind: kind, Message: railyard.Truncate(message, maxFlashLength)})
 	v := base64.RawURLEncoding.EncodeToString(b)
 	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: v + "." + h.sign("flash", v), Path: "/",
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil, MaxAge: 300})
