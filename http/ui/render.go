@@ -192,15 +192,15 @@ type errorView struct {
 // hold internals.
 func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, p *page, err error) {
 	status := rhttp.ErrorStatus(railyard.ErrorCode(err))
-	switch {
-	case status == http.StatusInternalServerError:
+	switch status {
+	case http.StatusInternalServerError:
 		h.log.Error("ui: request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 		h.renderStatus(w, r, p, status, "Something went wrong",
 			"Railyard could not answer this request. The error has been logged; try again in a moment.")
-	case status == http.StatusNotFound:
+	case http.StatusNotFound:
 		h.renderStatus(w, r, p, status, "Not found",
 			railyard.ErrorMessage(err)+". It may have been deleted or renamed since the page you came from was loaded.")
-	case status == http.StatusLocked:
+	case http.StatusLocked:
 		h.renderStatus(w, r, p, status, "Blocked", railyard.ErrorMessage(err))
 	default:
 		h.renderStatus(w, r, p, status, "That did not work", railyard.ErrorMessage(err))
