@@ -3,15 +3,13 @@ package railyard
 import (
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/railyard-cd/railyard/internal/yamlcheck"
 )
 
 // Release is one immutable version of an application, with a manifest per
@@ -174,34 +172,16 @@ func ParseVersion(s string) (int64, error) {
 }
 
 // ValidateManifestYAML checks that every document of a multi-document YAML
-// stream parses. A fast path accepts the common shapes of Kubernetes
-// manifests without parsing them fully (see manifestyaml.go); anything
-// else, and every error, comes from yaml.v3.
+// stream parses and that no mapping repeats a key (see internal/yamlcheck
+// for its fast path). The messages are yaml.v3's; a repeated key is quoted
+// as far as a message quotes input.
 func ValidateManifestYAML(manifest string) error {
-	if wellFormedManifestYAML(manifest) {
-		return nil
+	err := yamlcheck.Validate(manifest)
+	var dup *yamlcheck.DuplicateKeyError
+	if errors.As(err, &dup) {
+		return &yamlcheck.DuplicateKeyError{Key: truncateForMessage(dup.Key), Line: dup.Line, FirstLine: dup.FirstLine}
 	}
-	return decodeManifestYAML(manifest)
-}
-
-// decodeManifestYAML decodes every document of manifest with yaml.v3 and
-// refuses duplicate mapping keys, which yaml.v3 does not report when it
-// decodes into a yaml.Node but Kubernetes' strict decoding and Argo CD do.
-func decodeManifestYAML(manifest string) error {
-	dec := yaml.NewDecoder(strings.NewReader(manifest))
-	for {
-		var n yaml.Node
-		err := dec.Decode(&n)
-		switch {
-		case errors.Is(err, io.EOF):
-			return nil
-		case err != nil:
-			return err
-		}
-		if err := duplicateKeys(&n); err != nil {
-			return err
-		}
-	}
+	return err
 }
 
 // FirstDifference compares two releases of the same application and

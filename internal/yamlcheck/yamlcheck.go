@@ -1,20 +1,13 @@
-package railyard
-
-import (
-	"fmt"
-	"strings"
-	"unicode/utf8"
-
-	"gopkg.in/yaml.v3"
-)
-
-// The fast path of ValidateManifestYAML.
+// Package yamlcheck decides whether a manifest is a stream of well-formed
+// YAML documents, as Kubernetes' strict decoding and Argo CD read them:
+// every document parses, and no mapping repeats a key. It knows nothing
+// of Railyard; the domain calls Validate for every manifest of a release.
 //
 // Decoding a 10 KB manifest with yaml.v3 costs 0.5 to 0.9 ms, and
 // every published release validates one manifest per environment. Real
 // manifests use a small, regular part of YAML: block mappings and
 // sequences, single-line scalars, block literals, comments and "---".
-// wellFormedManifestYAML recognizes that part in one pass without
+// WellFormed, the fast path, recognizes that part in one pass without
 // allocating, and answers "certainly well-formed" or "not sure". On "not
 // sure", yaml.v3 decides, so its error messages are what users see.
 //
@@ -31,6 +24,65 @@ import (
 // answer "not sure", so that yaml.v3 and the full check report it. Keys
 // with escapes, and mappings beyond fastYAMLMaxKeys keys on the open path,
 // are left to the full check too.
+package yamlcheck
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Validate checks that every document of a multi-document YAML stream
+// parses and that no mapping repeats a key. The fast path accepts the
+// common shapes of Kubernetes manifests without parsing them fully;
+// anything else, and every error, comes from yaml.v3 (a repeated key is
+// a *DuplicateKeyError).
+func Validate(manifest string) error {
+	if WellFormed(manifest) {
+		return nil
+	}
+	return decode(manifest)
+}
+
+// decode decodes every document of manifest with yaml.v3 and refuses
+// duplicate mapping keys, which yaml.v3 does not report when it decodes
+// into a yaml.Node but Kubernetes' strict decoding and Argo CD do.
+func decode(manifest string) error {
+	dec := yaml.NewDecoder(strings.NewReader(manifest))
+	for {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil
+		case err != nil:
+			return err
+		}
+		if err := duplicateKeys(&n); err != nil {
+			return err
+		}
+	}
+}
+
+// DuplicateKeyError is a mapping that repeats a key. Its message is in
+// yaml.v3's words: "yaml: line 5: mapping key "name" already defined at
+// line 3". Key is the whole key: a caller that shows it to people bounds
+// it.
+type DuplicateKeyError struct {
+	Key string
+	// Line is where the key is repeated, FirstLine where it was first
+	// given.
+	Line, FirstLine int
+}
+
+// Error implements error.
+func (e *DuplicateKeyError) Error() string {
+	return fmt.Sprintf("yaml: line %d: mapping key %q already defined at line %d", e.Line, e.Key, e.FirstLine)
+}
 
 const (
 	// fastYAMLMaxDepth bounds the nesting the fast path follows, so its
@@ -72,7 +124,7 @@ type keyRef struct {
 }
 
 // yamlChecker is the state of one run of the fast path. Its zero value is
-// not ready: use wellFormedManifestYAML.
+// not ready: use WellFormed.
 type yamlChecker struct {
 	s      string
 	frames [fastYAMLMaxDepth]yamlFrame
@@ -91,9 +143,10 @@ type yamlChecker struct {
 	ended bool // after "...": only comments and markers may follow
 }
 
-// wellFormedManifestYAML reports whether manifest is certainly a stream of
-// YAML documents that yaml.v3 accepts. false means "not sure".
-func wellFormedManifestYAML(manifest string) bool {
+// WellFormed is the fast path: it reports whether manifest is certainly a
+// stream of YAML documents that yaml.v3 accepts, without a mapping that
+// repeats a key. false means "not sure"; Validate then decides.
+func WellFormed(manifest string) bool {
 	c := yamlChecker{s: manifest}
 	c.startDocument()
 	return c.run()
@@ -800,8 +853,7 @@ type mappingKey struct {
 }
 
 // duplicateKeys reports the first mapping of the document tree whose
-// scalar or alias keys repeat, in yaml.v3's words: "yaml: line 5: mapping
-// key "name" already defined at line 3". Aliases are not followed: the
+// scalar or alias keys repeat. Aliases are not followed: the
 // node they name is checked where it is defined.
 func duplicateKeys(doc *yaml.Node) error {
 	seen := map[mappingKey]int{}
@@ -818,7 +870,7 @@ func duplicateKeys(doc *yaml.Node) error {
 				}
 				key := mappingKey{k.Kind, k.Value}
 				if line, dup := seen[key]; dup {
-					return fmt.Errorf("yaml: line %d: mapping key %q already defined at line %d", k.Line, truncateForMessage(k.Value), line)
+					return &DuplicateKeyError{Key: k.Value, Line: k.Line, FirstLine: line}
 				}
 				seen[key] = k.Line
 			}
