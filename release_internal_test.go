@@ -72,4 +72,3 @@ func TestReleaseValidateSharedManifests(t *testing.T) {
 		t.Errorf("three environments sharing a manifest cost %v allocations, one %v: decoded more than once (one decode: %v)", three, one, decode)
 	}
 }
-
