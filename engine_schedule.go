@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/railyard-cd/railyard/internal/cron"
 )
 
 // SchedulerActor is the actor of the release trains Railyard runs on the
@@ -236,11 +238,11 @@ func envWakeups(env *Environment, now time.Time, consider func(time.Time)) error
 		}
 	}
 	for _, st := range env.Config.ReleaseTrains {
-		s, err := parseCronSchedule(st.Schedule, st.TimeZone)
+		s, err := cron.Parse(st.Schedule, st.TimeZone)
 		if err != nil {
 			return fmt.Errorf("environment %s: release train schedule: %w", env.Name, err)
 		}
-		if t, ok := s.next(now); ok {
+		if t, ok := s.Next(now); ok {
 			consider(t)
 		}
 	}
@@ -292,11 +294,11 @@ func (e *Engine) RunScheduledTrains(ctx context.Context, since, until time.Time)
 		SortEnvironments(envs)
 		for _, env := range envs {
 			for _, st := range env.Config.ReleaseTrains {
-				s, err := parseCronSchedule(st.Schedule, st.TimeZone)
+				s, err := cron.Parse(st.Schedule, st.TimeZone)
 				if err != nil {
 					return fmt.Errorf("environment %s: release train schedule: %w", env.Name, err)
 				}
-				if at, ok := s.latest(until, since); ok {
+				if at, ok := s.Latest(until, since); ok {
 					due = append(due, dueTrain{env: env.Name, team: st.Team, at: normalizeTime(at)})
 				}
 			}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/robfig/cron/v3"
+	"github.com/railyard-cd/railyard/internal/cron"
 )
 
 // Environment is a place applications are deployed to, with its
@@ -119,10 +119,6 @@ const (
 	DeployWindowDeny  = "deny"
 )
 
-// cronParser parses standard five-field cron expressions and descriptors
-// such as @daily.
-var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-
 // Validate checks the configuration on its own (not against other
 // environments) and names the first field at fault.
 func (c *EnvironmentConfig) Validate() error {
@@ -182,7 +178,7 @@ func validateSchedule(field, schedule, zone string) error {
 	if len(schedule) > maxScheduleBytes {
 		return Errorf(EINVALID, "%s.schedule is %d bytes long; at most %d are allowed", field, len(schedule), maxScheduleBytes).WithField(field + ".schedule")
 	}
-	if _, err := parseCronSchedule(schedule, zone); err != nil {
+	if _, err := cron.Parse(schedule, zone); err != nil {
 		return Errorf(EINVALID, "%s.schedule %q is not a valid cron expression (five fields: minute hour day-of-month month day-of-week): %v", field, schedule, err).WithField(field + ".schedule")
 	}
 	return nil

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/railyard-cd/railyard/internal/cron"
 )
 
 // The Argo CD configuration of an environment is rendered into the
@@ -164,7 +166,7 @@ func (c *argocdChecker) syncWindows(a *ArgoCDConfig) error {
 		if err := c.text(field+".schedule", w.Schedule, false); err != nil {
 			return err
 		}
-		if _, err := cronParser.Parse(w.Schedule); err != nil {
+		if err := cron.CheckSyntax(w.Schedule); err != nil {
 			return Errorf(EINVALID, "%s.schedule %q is not a valid cron expression: %v", field, truncateForMessage(w.Schedule), err).WithField(field + ".schedule")
 		}
 		if err := validateCronZone(field+".schedule", w.Schedule); err != nil {
