@@ -1,8 +1,10 @@
 package railyard
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -148,11 +150,6 @@ func parseMoreLine(l string) (int, bool) {
 	}
 	n, err := strconv.Atoi(strings.ReplaceAll(s, ",", ""))
 	return n, err == nil && n > 0
-}
-
-// Summary is the first line of the event's description, bounded.
-func (e *Event) Summary() string {
-	return ParseDescription(e.Description).Summary
 }
 
 // FormatCount writes n with thousands separators: 3,856.
@@ -330,4 +327,45 @@ func (q queuedDeploys) details() []string {
 		}
 	}
 	return lines
+}
+
+// labelGroups lists names grouped by a label, in first-seen order, and
+// prints as "a, b (label1), c (label2)".
+type labelGroups []labelGroup
+
+type labelGroup struct {
+	label string
+	names []string
+}
+
+func (g *labelGroups) add(label, name string) {
+	for i := range *g {
+		if (*g)[i].label == label {
+			(*g)[i].names = append((*g)[i].names, name)
+			return
+		}
+	}
+	*g = append(*g, labelGroup{label: label, names: []string{name}})
+}
+
+// len counts the names of every group.
+func (g labelGroups) len() int {
+	n := 0
+	for _, lg := range g {
+		n += len(lg.names)
+	}
+	return n
+}
+
+func (g labelGroups) String() string {
+	parts := make([]string, len(g))
+	for i, lg := range g {
+		parts[i] = fmt.Sprintf("%s (%s)", strings.Join(lg.names, ", "), lg.label)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// describeTime formats a time for event descriptions and messages.
+func describeTime(t time.Time) string {
+	return t.UTC().Format(time.RFC3339)
 }

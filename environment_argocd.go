@@ -12,6 +12,60 @@ import (
 	"github.com/railyard-cd/railyard/internal/cron"
 )
 
+// ArgoCDConfig holds the Argo CD settings of an environment, with
+// Kuberpult's field names.
+type ArgoCDConfig struct {
+	// Layout is "per-application" (default: one file per Application) or
+	// "single-file" (Kuberpult's argocd/v1alpha1/<env>.yaml).
+	Layout                 string                   `json:"layout,omitempty"`
+	Destination            ArgoCDDestination        `json:"destination"`
+	SyncWindows            []ArgoCDSyncWindow       `json:"syncWindows,omitempty"`
+	AccessList             []ArgoCDAccessEntry      `json:"accessList,omitempty"`
+	IgnoreDifferences      []ArgoCDIgnoreDifference `json:"ignoreDifferences,omitempty"`
+	ApplicationAnnotations map[string]string        `json:"applicationAnnotations,omitempty"`
+	SyncOptions            []string                 `json:"syncOptions,omitempty"`
+}
+
+// Argo CD layouts.
+const (
+	ArgoCDLayoutPerApplication = "per-application"
+	ArgoCDLayoutSingleFile     = "single-file"
+)
+
+// ArgoCDDestination is where an environment's Applications deploy to.
+type ArgoCDDestination struct {
+	Name                 string `json:"name,omitempty"`
+	Server               string `json:"server,omitempty"`
+	Namespace            string `json:"namespace,omitempty"`
+	AppProjectNamespace  string `json:"appProjectNamespace,omitempty"`
+	ApplicationNamespace string `json:"applicationNamespace,omitempty"`
+}
+
+// ArgoCDSyncWindow is an Argo CD sync window on the environment's AppProject.
+type ArgoCDSyncWindow struct {
+	Kind         string   `json:"kind"`
+	Schedule     string   `json:"schedule"`
+	Duration     string   `json:"duration"`
+	Applications []string `json:"applications,omitempty"`
+}
+
+// ArgoCDAccessEntry is one cluster resource kind the AppProject may manage.
+type ArgoCDAccessEntry struct {
+	Group string `json:"group"`
+	Kind  string `json:"kind"`
+}
+
+// ArgoCDIgnoreDifference is one ignoreDifferences entry of the Applications.
+type ArgoCDIgnoreDifference struct {
+	Group                 string   `json:"group,omitempty"`
+	Kind                  string   `json:"kind"`
+	Name                  string   `json:"name,omitempty"`
+	Namespace             string   `json:"namespace,omitempty"`
+	JSONPointers          []string `json:"jsonPointers,omitempty"`
+	JQPathExpressions     []string `json:"jqPathExpressions,omitempty"`
+	ManagedFieldsManagers []string `json:"managedFieldsManagers,omitempty"`
+}
+
 // The Argo CD configuration of an environment is rendered into the
 // AppProject and the Applications of the manifest repository (package
 // argocd) on every deploy. Whatever Kubernetes, Argo CD or the renderer

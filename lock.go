@@ -1,6 +1,12 @@
 package railyard
 
-import "time"
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
 
 // LockKind says what a lock holds back.
 type LockKind string
@@ -62,3 +68,339 @@ type LockFilter struct {
 
 // MaxLockMessageBytes bounds a lock message.
 const MaxLockMessageBytes = 4096
+
+// CreateLock creates or replaces a lock. Kind decides which of
+// Environment, Group, Application and Team are needed: environment
+// (Environment), application (Environment, Application), team
+// (Environment, Team), environment-group (Group: an environment lock with
+// this id in every member environment).
+type CreateLock struct {
+	LockKind    LockKind   `json:"kind"`
+	Environment string     `json:"environment,omitempty"`
+	Group       string     `json:"group,omitempty"`
+	Application string     `json:"application,omitempty"`
+	Team        string     `json:"team,omitempty"`
+	ID          string     `json:"id"`
+	Message     string     `json:"message"`
+	CILink      string     `json:"ciLink,omitempty"`
+	ExpiresAt   *time.Time `json:"expiresAt,omitempty"`
+}
+
+// Kind implements Command.
+func (*CreateLock) Kind() string { return KindLockCreate }
+
+// Validate implements Command.
+func (l *CreateLock) Validate() error {
+	if err := validateLockTarget(l.LockKind, l.Environment, l.Group, l.Application, l.Team); err != nil {
+		return err
+	}
+	if err := ValidateLockID(l.ID); err != nil {
+		return err
+	}
+	if strings.TrimSpace(l.Message) == "" {
+		return Errorf(EINVALID, "message must not be empty: say why you lock, so others know when it can go").WithField("message")
+	}
+	if len(l.Message) > MaxLockMessageBytes {
+		return Errorf(EINVALID, "message is %d bytes; at most %d are allowed", len(l.Message), MaxLockMessageBytes).WithField("message")
+	}
+	if err := validateMultiline("message", l.Message); err != nil {
+		return err
+	}
+	return validateLink("ciLink", l.CILink)
+}
+
+// validateLockTarget checks that exactly the fields a lock kind needs are
+// set, and that they are valid names.
+func validateLockTarget(kind LockKind, env, group, app, team string) error {
+	need := map[LockKind][]string{
+		LockEnvironment: {"environment"},
+		LockApplication: {"environment", "application"},
+		LockTeam:        {"environment", "team"},
+		LockGroup:       {"group"},
+	}
+	fields, ok := need[kind]
+	if !ok {
+		return Errorf(EINVALID, "kind %q is not a lock kind: use environment, application, team or environment-group", kind).WithField("kind")
+	}
+	values := map[string]string{"environment": env, "group": group, "application": app, "team": team}
+	for _, f := range []string{"environment", "group", "application", "team"} {
+		needed := false
+		for _, n := range fields {
+			needed = needed || n == f
+		}
+		switch {
+		case needed && values[f] == "":
+			return Errorf(EINVALID, "%s must be set for a%s %s lock", f, article(string(kind)), kind).WithField(f)
+		case !needed && values[f] != "":
+			return Errorf(EINVALID, "%s must not be set for a%s %s lock", f, article(string(kind)), kind).WithField(f)
+		}
+	}
+	validators := map[string]func(string) error{
+		"environment": ValidateEnvironmentName,
+		"group":       func(g string) error { return validateLabel("group", g, MaxEnvironmentNameLength) },
+		"application": ValidateApplicationName, "team": ValidateTeamName,
+	}
+	for _, f := range fields {
+		if err := validators[f](values[f]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func article(word string) string {
+	if strings.ContainsRune("aeiou", rune(word[0])) {
+		return "n"
+	}
+	return ""
+}
+
+func (l *CreateLock) apply(ctx context.Context, c *commandContext) (*Result, error) {
+	if l.ExpiresAt != nil && !l.ExpiresAt.After(c.now) {
+		return nil, Errorf(EINVALID, "expiresAt %s is not in the future", describeTime(*l.ExpiresAt)).WithField("expiresAt")
+	}
+	envs, err := c.lockEnvironments(ctx, l.LockKind, l.Environment, l.Group)
+	if err != nil {
+		return nil, err
+	}
+	switch l.LockKind {
+	case LockApplication:
+		if _, err := c.tx.FindApplication(ctx, l.Application); err != nil {
+			return nil, err
+		}
+	case LockTeam:
+		if err := c.requireTeam(ctx, l.Team); err != nil {
+			return nil, err
+		}
+	}
+	kind := l.LockKind
+	if kind == LockGroup {
+		kind = LockEnvironment
+	}
+	var created []*Lock
+	for _, env := range envs {
+		lock := &Lock{Kind: kind, Environment: env, Application: l.Application, Team: l.Team, ID: l.ID,
+			Message: l.Message, CreatedBy: c.actor, CreatedAt: c.now, CILink: l.CILink}
+		if l.ExpiresAt != nil {
+			t := normalizeTime(*l.ExpiresAt)
+			lock.ExpiresAt = &t
+		}
+		if err := c.tx.PutLock(ctx, lock); err != nil {
+			return nil, err
+		}
+		c.forgetLocks(env)
+		c.change(Change{Op: ChangeLockPut, Environment: env, Application: l.Application, Lock: lock})
+		created = append(created, lock)
+	}
+	d := describeLock(describeLockTarget(l.LockKind, l.Environment, l.Group, l.Application, l.Team), l.ID, l.Message)
+	c.description = d.String()
+	return &Result{Outcome: OutcomeCreated, Locks: created}, nil
+}
+
+// lockEnvironments returns the environments a lock applies to: the one
+// named, or every member of the group (ENOTFOUND if there is none).
+func (c *commandContext) lockEnvironments(ctx context.Context, kind LockKind, env, group string) ([]string, error) {
+	if kind != LockGroup {
+		if _, err := c.tx.FindEnvironment(ctx, env); err != nil {
+			return nil, err
+		}
+		return []string{env}, nil
+	}
+	all, err := c.tx.FindEnvironments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var members []string
+	for _, e := range all {
+		if e.Config.EnvironmentGroup == group {
+			members = append(members, e.Name)
+		}
+	}
+	if len(members) == 0 {
+		return nil, Errorf(ENOTFOUND, "environment group %q not found: no environment has environmentGroup %q", group, group).WithField("group")
+	}
+	return members, nil
+}
+
+// requireTeam returns ENOTFOUND unless some application belongs to team.
+func (c *commandContext) requireTeam(ctx context.Context, team string) error {
+	apps, err := c.tx.FindApplications(ctx)
+	if err != nil {
+		return err
+	}
+	for _, a := range apps {
+		if a.Team == team {
+			return nil
+		}
+	}
+	return Errorf(ENOTFOUND, "team %q not found: no application belongs to it", team).WithField("team")
+}
+
+// describeLockTarget names what a lock holds: "production",
+// "checkout in production", "team payments in production", "group prod".
+func describeLockTarget(kind LockKind, env, group, app, team string) string {
+	switch kind {
+	case LockApplication:
+		return fmt.Sprintf("%s in %s", app, env)
+	case LockTeam:
+		return fmt.Sprintf("team %s in %s", team, env)
+	case LockGroup:
+		return fmt.Sprintf("environment group %s", group)
+	}
+	return env
+}
+
+// describeLock says what creating a lock did: "Lock production
+// (freeze): Black Friday". The summary quotes the message's first line
+// as far as it fits; when it cannot quote all of the message, the
+// message's lines are the details, quoted with "> " so that no line of a
+// person's text can pass for a commit trailer.
+func describeLock(target, id, message string) Description {
+	head := fmt.Sprintf("Lock %s (%s)", target, id)
+	quote := excerpt(message, maxMessageExcerpt)
+	summary := head + ": " + quote
+	if room := MaxSummaryLength - utf8.RuneCountInString(head+": "); !fits(summary) && room >= minQuote {
+		quote = cutRunes(quote, room)
+		summary = head + ": " + quote
+	} else if !fits(summary) {
+		quote, summary = "", head
+	}
+	if quote == oneLine(message) {
+		return NewDescription(summary)
+	}
+	var quoted []string
+	for _, l := range strings.Split(message, "\n") {
+		if l = oneLine(l); l != "" {
+			quoted = append(quoted, "> "+l)
+		}
+	}
+	return NewDescription(summary, quoted...)
+}
+
+// minQuote is the shortest quote of a lock message worth a summary.
+const minQuote = 12
+
+// DeleteLock deletes a lock (for a group: the environment lock with that
+// id in every member environment). Queued versions whose last blocker it
+// was are deployed in the same event.
+type DeleteLock struct {
+	LockKind    LockKind `json:"kind"`
+	Environment string   `json:"environment,omitempty"`
+	Group       string   `json:"group,omitempty"`
+	Application string   `json:"application,omitempty"`
+	Team        string   `json:"team,omitempty"`
+	ID          string   `json:"id"`
+}
+
+// Kind implements Command.
+func (*DeleteLock) Kind() string { return KindLockDelete }
+
+// Validate implements Command.
+func (l *DeleteLock) Validate() error {
+	if err := validateLockTarget(l.LockKind, l.Environment, l.Group, l.Application, l.Team); err != nil {
+		return err
+	}
+	return ValidateLockID(l.ID)
+}
+
+func (l *DeleteLock) apply(ctx context.Context, c *commandContext) (*Result, error) {
+	envs, err := c.lockEnvironments(ctx, l.LockKind, l.Environment, l.Group)
+	if err != nil {
+		return nil, err
+	}
+	kind := l.LockKind
+	if kind == LockGroup {
+		kind = LockEnvironment
+	}
+	var deployed queuedDeploys
+	for _, env := range envs {
+		key := LockKey{Kind: kind, Environment: env, Application: l.Application, Team: l.Team, ID: l.ID}
+		locks, err := c.tx.FindLocks(ctx, LockFilter(key))
+		if err != nil {
+			return nil, err
+		}
+		if len(locks) == 0 {
+			if l.LockKind == LockGroup {
+				continue // members without the lock are fine
+			}
+			return nil, Errorf(ENOTFOUND, "%s lock %q not found on %s", kind, l.ID, describeLockTarget(l.LockKind, env, l.Group, l.Application, l.Team)).WithField("lockId")
+		}
+		if err := c.deleteLock(ctx, locks[0], ""); err != nil {
+			return nil, err
+		}
+		d, err := c.processQueues(ctx, env, func(app, team string) bool { return lockApplies(locks[0], app, team) })
+		if err != nil {
+			return nil, err
+		}
+		for _, label := range d {
+			deployed.add(label, env, "")
+		}
+	}
+	if len(c.changes) == 0 {
+		return nil, Errorf(ENOTFOUND, "lock %q not found in any environment of group %s", l.ID, l.Group).WithField("lockId")
+	}
+	head := fmt.Sprintf("Unlock %s (%s)", describeLockTarget(l.LockKind, l.Environment, l.Group, l.Application, l.Team), l.ID)
+	if len(deployed) == 0 {
+		c.describe("%s", head)
+	} else {
+		// The environment is named by the lock, unless it was a group's.
+		implied := ""
+		if l.LockKind != LockGroup {
+			implied = l.Environment
+		}
+		c.describeScaled(head+", deploy queued "+deployed.names(), head+", deploy "+deployed.count(implied), deployed.details())
+	}
+	return &Result{Outcome: OutcomeDeleted}, nil
+}
+
+// deleteLock deletes a lock and records it.
+func (c *commandContext) deleteLock(ctx context.Context, l *Lock, reason string) error {
+	if err := c.tx.DeleteLock(ctx, l.Key()); err != nil {
+		return err
+	}
+	c.forgetLocks(l.Environment)
+	c.change(Change{Op: ChangeLockDelete, Environment: l.Environment, Application: l.Application, Lock: l, Reason: reason})
+	return nil
+}
+
+// envLocks returns the unexpired locks of an environment, cached for the
+// command (a command's own lock changes invalidate the cache).
+func (c *commandContext) envLocks(ctx context.Context, env string) ([]*Lock, error) {
+	if locks, ok := c.locks[env]; ok {
+		return locks, nil
+	}
+	all, err := c.tx.FindLocks(ctx, LockFilter{Environment: env})
+	if err != nil {
+		return nil, err
+	}
+	locks := all[:0]
+	for _, l := range all {
+		if !l.Expired(c.now) {
+			locks = append(locks, l)
+		}
+	}
+	if c.locks == nil {
+		c.locks = make(map[string][]*Lock)
+	}
+	c.locks[env] = locks
+	return locks, nil
+}
+
+// forgetLocks drops the lock cache of env after a lock change.
+func (c *commandContext) forgetLocks(env string) {
+	delete(c.locks, env)
+}
+
+// lockApplies reports whether lock l holds back app of team in its
+// environment.
+func lockApplies(l *Lock, app, team string) bool {
+	switch l.Kind {
+	case LockEnvironment:
+		return true
+	case LockApplication:
+		return l.Application == app
+	case LockTeam:
+		return team != "" && l.Team == team
+	}
+	return false
+}

@@ -7,6 +7,35 @@ import (
 	"github.com/railyard-cd/railyard/internal/cron"
 )
 
+// DeployWindow allows or denies automatic deployments during a recurring
+// period: from each time Schedule fires, for Duration, in TimeZone.
+type DeployWindow struct {
+	Kind     string `json:"kind"`
+	Schedule string `json:"schedule"`
+	Duration string `json:"duration"`
+	TimeZone string `json:"timeZone,omitempty"`
+}
+
+// Deploy window kinds.
+const (
+	DeployWindowAllow = "allow"
+	DeployWindowDeny  = "deny"
+)
+
+func (w DeployWindow) validate(field string) error {
+	if w.Kind != DeployWindowAllow && w.Kind != DeployWindowDeny {
+		return Errorf(EINVALID, "%s.kind %q is not valid: use \"allow\" or \"deny\"", field, truncateForMessage(w.Kind)).WithField(field + ".kind")
+	}
+	if err := validateSchedule(field, w.Schedule, w.TimeZone); err != nil {
+		return err
+	}
+	d, err := time.ParseDuration(w.Duration)
+	if err != nil || d <= 0 {
+		return Errorf(EINVALID, "%s.duration %q is not a positive duration such as \"2h\" or \"90m\"", field, truncateForMessage(w.Duration)).WithField(field + ".duration")
+	}
+	return nil
+}
+
 // Deploy windows are evaluated on the wall clock of their time zone by
 // internal/cron, whose rules for clock changes docs/promotion.md states
 // for users. A window is open from each time its schedule fires for its

@@ -12,6 +12,12 @@ import (
 	"github.com/railyard-cd/railyard/internal/cron"
 )
 
+// Reconcile is Railyard's periodic housekeeping, applied as SystemActor:
+// it removes expired locks, deploys queued versions whose blockers are all
+// gone (a lock expired, a deploy window opened) and drops queued versions
+// that a branch restriction refuses. One event if anything changed.
+type Reconcile struct{}
+
 // SchedulerActor is the actor of the release trains Railyard runs on the
 // schedules of environments (EnvironmentConfig.ReleaseTrains).
 var SchedulerActor = Actor{Name: "Railyard scheduler", Email: "railyard@localhost"}
