@@ -15,7 +15,7 @@ func TestUndeployAndDeleteApplication(t *testing.T) {
 	assertEqual(t, "message", err.Message, "checkout still runs version 1 in development: release an undeploy version and deploy it to every environment before deleting the application")
 	res := h.must(&railyard.CreateRelease{Application: "checkout", Undeploy: true, Manifests: map[string]string{"development": "", "staging": ""}})
 	assertEqual(t, "undeploy description", res.Event.Description, "Release undeploy version 2 of checkout, deploy to development")
-	h.must(&railyard.CreateLock{LockKind: railyard.LockApplication, Environment: "staging", Application: "checkout", ID: "x", Message: "m"})
+	h.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockApplication, Environment: "staging", Application: "checkout", ID: "x"}, Message: "m"})
 	res = h.must(&railyard.DeleteApplication{Name: "checkout"})
 	assertEqual(t, "outcome", res.Outcome, railyard.OutcomeDeleted)
 	h.fail(railyard.ENOTFOUND, &railyard.DeleteApplication{Name: "checkout"})

@@ -38,7 +38,7 @@ func (c *commandContext) blockers(ctx context.Context, app, team, env string) ([
 	}
 	var blockers []Blocker
 	for _, l := range locks {
-		if lockApplies(l, app, team) {
+		if l.applies(app, team) {
 			blockers = append(blockers, lockBlocker(l))
 		}
 	}

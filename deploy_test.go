@@ -70,7 +70,7 @@ func TestRollbackFollowsLockBehavior(t *testing.T) {
 	} {
 		t.Run(string(tc.behavior), func(t *testing.T) {
 			h := rollbackHarness(t)
-			h.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "production", ID: "freeze", Message: "m"})
+			h.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "production", ID: "freeze"}, Message: "m"})
 			cmd := &railyard.Rollback{Application: "checkout", Environment: "production", LockBehavior: tc.behavior}
 			if tc.code != "" {
 				before := h.snapshot()
@@ -146,36 +146,36 @@ var blockerSetups = []struct {
 }{
 	{name: "no lock", locks: func(string) []*railyard.CreateLock { return nil }},
 	{name: "environment lock", blocking: 1, locks: func(env string) []*railyard.CreateLock {
-		return []*railyard.CreateLock{{LockKind: railyard.LockEnvironment, Environment: env, ID: "freeze", Message: "black friday"}}
+		return []*railyard.CreateLock{{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: env, ID: "freeze"}, Message: "black friday"}}
 	}},
 	{name: "application lock", blocking: 1, locks: func(env string) []*railyard.CreateLock {
-		return []*railyard.CreateLock{{LockKind: railyard.LockApplication, Environment: env, Application: "checkout", ID: "bug", Message: "investigating"}}
+		return []*railyard.CreateLock{{LockTarget: railyard.LockTarget{Kind: railyard.LockApplication, Environment: env, Application: "checkout", ID: "bug"}, Message: "investigating"}}
 	}},
 	{name: "team lock", blocking: 1, locks: func(env string) []*railyard.CreateLock {
-		return []*railyard.CreateLock{{LockKind: railyard.LockTeam, Environment: env, Team: "payments", ID: "audit", Message: "audit"}}
+		return []*railyard.CreateLock{{LockTarget: railyard.LockTarget{Kind: railyard.LockTeam, Environment: env, Team: "payments", ID: "audit"}, Message: "audit"}}
 	}},
 	{name: "group lock", blocking: 1, locks: func(env string) []*railyard.CreateLock {
-		return []*railyard.CreateLock{{LockKind: railyard.LockGroup, Group: "grp", ID: "grp-freeze", Message: "group freeze"}}
+		return []*railyard.CreateLock{{LockTarget: railyard.LockTarget{Kind: railyard.LockGroup, Group: "grp", ID: "grp-freeze"}, Message: "group freeze"}}
 	}},
 	{name: "all three kinds", blocking: 3, locks: func(env string) []*railyard.CreateLock {
 		return []*railyard.CreateLock{
-			{LockKind: railyard.LockEnvironment, Environment: env, ID: "freeze", Message: "m"},
-			{LockKind: railyard.LockApplication, Environment: env, Application: "checkout", ID: "bug", Message: "m"},
-			{LockKind: railyard.LockTeam, Environment: env, Team: "payments", ID: "audit", Message: "m"},
+			{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: env, ID: "freeze"}, Message: "m"},
+			{LockTarget: railyard.LockTarget{Kind: railyard.LockApplication, Environment: env, Application: "checkout", ID: "bug"}, Message: "m"},
+			{LockTarget: railyard.LockTarget{Kind: railyard.LockTeam, Environment: env, Team: "payments", ID: "audit"}, Message: "m"},
 		}
 	}},
 	{name: "lock of another application", locks: func(env string) []*railyard.CreateLock {
-		return []*railyard.CreateLock{{LockKind: railyard.LockApplication, Environment: env, Application: "search", ID: "x", Message: "m"}}
+		return []*railyard.CreateLock{{LockTarget: railyard.LockTarget{Kind: railyard.LockApplication, Environment: env, Application: "search", ID: "x"}, Message: "m"}}
 	}},
 	{name: "lock of another team", locks: func(env string) []*railyard.CreateLock {
-		return []*railyard.CreateLock{{LockKind: railyard.LockTeam, Environment: env, Team: "discovery", ID: "x", Message: "m"}}
+		return []*railyard.CreateLock{{LockTarget: railyard.LockTarget{Kind: railyard.LockTeam, Environment: env, Team: "discovery", ID: "x"}, Message: "m"}}
 	}},
 	{name: "lock in another environment", locks: func(string) []*railyard.CreateLock {
-		return []*railyard.CreateLock{{LockKind: railyard.LockEnvironment, Environment: "other", ID: "x", Message: "m"}}
+		return []*railyard.CreateLock{{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "other", ID: "x"}, Message: "m"}}
 	}},
 	{name: "expired lock", expire: true, locks: func(env string) []*railyard.CreateLock {
 		exp := t0.Add(time.Hour)
-		return []*railyard.CreateLock{{LockKind: railyard.LockEnvironment, Environment: env, ID: "short", Message: "m", ExpiresAt: &exp}}
+		return []*railyard.CreateLock{{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: env, ID: "short"}, Message: "m", ExpiresAt: &exp}}
 	}},
 }
 
@@ -273,9 +273,9 @@ func TestQueueDeployedWhenLastBlockerGoes(t *testing.T) {
 	h.release("checkout", 1, "payments", "development")
 	h.release("cart", 1, "payments", "development")
 	h.release("search", 1, "discovery", "development")
-	h.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "development", ID: "env", Message: "m"})
-	h.must(&railyard.CreateLock{LockKind: railyard.LockApplication, Environment: "development", Application: "checkout", ID: "app", Message: "m"})
-	h.must(&railyard.CreateLock{LockKind: railyard.LockTeam, Environment: "development", Team: "payments", ID: "team", Message: "m"})
+	h.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "development", ID: "env"}, Message: "m"})
+	h.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockApplication, Environment: "development", Application: "checkout", ID: "app"}, Message: "m"})
+	h.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockTeam, Environment: "development", Team: "payments", ID: "team"}, Message: "m"})
 	h.release("checkout", 2, "", "development")
 	h.release("cart", 2, "", "development")
 	h.release("search", 2, "", "development")
@@ -286,7 +286,7 @@ func TestQueueDeployedWhenLastBlockerGoes(t *testing.T) {
 
 	// The environment lock goes: search is free, cart still has its team
 	// lock, checkout its team and application locks.
-	res := h.must(&railyard.DeleteLock{LockKind: railyard.LockEnvironment, Environment: "development", ID: "env"})
+	res := h.must(&railyard.DeleteLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "development", ID: "env"}})
 	assertEqual(t, "description", res.Event.Description, "Unlock development (env), deploy queued search 2 to development")
 	assertEqual(t, "search", h.state("search", "development"), "2/-")
 	assertEqual(t, "cart", h.state("cart", "development"), "1/2")
@@ -295,11 +295,11 @@ func TestQueueDeployedWhenLastBlockerGoes(t *testing.T) {
 	assertEqual(t, "actor of queue deploy", ev.Actor, alice)
 	assertEqual(t, "change reason", ev.Changes[1].Reason, "queued version, last blocker removed")
 
-	h.must(&railyard.DeleteLock{LockKind: railyard.LockTeam, Environment: "development", Team: "payments", ID: "team"})
+	h.must(&railyard.DeleteLock{LockTarget: railyard.LockTarget{Kind: railyard.LockTeam, Environment: "development", Team: "payments", ID: "team"}})
 	assertEqual(t, "cart", h.state("cart", "development"), "2/-")
 	assertEqual(t, "checkout still app-locked", h.state("checkout", "development"), "1/2")
 
-	h.must(&railyard.DeleteLock{LockKind: railyard.LockApplication, Environment: "development", Application: "checkout", ID: "app"})
+	h.must(&railyard.DeleteLock{LockTarget: railyard.LockTarget{Kind: railyard.LockApplication, Environment: "development", Application: "checkout", ID: "app"}})
 	assertEqual(t, "checkout", h.state("checkout", "development"), "2/-")
 }
 
@@ -309,7 +309,7 @@ func TestQueueClearedByDeploy(t *testing.T) {
 		h.release("checkout", v, "payments", "staging")
 	}
 	h.must(&railyard.Deploy{Application: "checkout", Environment: "staging", Version: 1})
-	h.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "staging", ID: "l", Message: "m"})
+	h.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "staging", ID: "l"}, Message: "m"})
 	h.must(&railyard.Deploy{Application: "checkout", Environment: "staging", Version: 3, LockBehavior: railyard.LockBehaviorQueue})
 	assertEqual(t, "queued 3", h.state("checkout", "staging"), "1/3")
 	h.must(&railyard.Deploy{Application: "checkout", Environment: "staging", Version: 2, LockBehavior: railyard.LockBehaviorIgnore})
@@ -329,7 +329,7 @@ func TestQueueClearedByDeploy(t *testing.T) {
 func TestAutomaticDeployNeverMovesTheQueueBackwards(t *testing.T) {
 	h := newHarness(t).chain()
 	h.release("checkout", 2, "payments", "development")
-	h.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "development", ID: "l", Message: "m"})
+	h.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "development", ID: "l"}, Message: "m"})
 	h.release("checkout", 5, "payments", "development")
 	h.release("checkout", 3, "payments", "development")
 	assertEqual(t, "queue keeps the newest", h.state("checkout", "development"), "2/5")

@@ -14,7 +14,7 @@ func TestBatchIsAtomic(t *testing.T) {
 	before := h.snapshot()
 	_, err := h.eng.Apply(context.Background(), alice,
 		&railyard.Deploy{Application: "checkout", Environment: "staging", Version: 1},
-		&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "staging", ID: "a", Message: "m"},
+		&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "staging", ID: "a"}, Message: "m"},
 		&railyard.Deploy{Application: "checkout", Environment: "staging", Version: 9},
 	)
 	assertEqual(t, "code", railyard.ErrorCode(err), railyard.ENOTFOUND)
@@ -25,7 +25,7 @@ func TestBatchIsAtomic(t *testing.T) {
 
 	results, err := h.eng.Apply(context.Background(), bob,
 		&railyard.Deploy{Application: "checkout", Environment: "staging", Version: 1},
-		&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "staging", ID: "a", Message: "m"},
+		&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "staging", ID: "a"}, Message: "m"},
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -96,16 +96,16 @@ func TestBadCommandsChangeNothing(t *testing.T) {
 		{"deploy unknown environment", &railyard.Deploy{Application: "checkout", Environment: "nope", Version: 1}, railyard.ENOTFOUND, ""},
 		{"deploy without manifest", &railyard.Deploy{Application: "checkout", Environment: "production", Version: 1}, railyard.EINVALID, "environment"},
 		{"deploy bad behaviour", &railyard.Deploy{Application: "checkout", Environment: "staging", Version: 1, LockBehavior: "force"}, railyard.EINVALID, "lockBehavior"},
-		{"lock bad id", &railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "staging", ID: "../x", Message: "m"}, railyard.EINVALID, "lockId"},
-		{"lock dot id", &railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "staging", ID: "..", Message: "m"}, railyard.EINVALID, "lockId"},
-		{"lock no message", &railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "staging", ID: "x"}, railyard.EINVALID, "message"},
-		{"lock bad kind", &railyard.CreateLock{LockKind: "cluster", Environment: "staging", ID: "x", Message: "m"}, railyard.EINVALID, "kind"},
-		{"lock missing application", &railyard.CreateLock{LockKind: railyard.LockApplication, Environment: "staging", ID: "x", Message: "m"}, railyard.EINVALID, "application"},
-		{"lock stray team", &railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "staging", Team: "payments", ID: "x", Message: "m"}, railyard.EINVALID, "team"},
-		{"lock unknown environment", &railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "nope", ID: "x", Message: "m"}, railyard.ENOTFOUND, ""},
-		{"lock unknown application", &railyard.CreateLock{LockKind: railyard.LockApplication, Environment: "staging", Application: "nope", ID: "x", Message: "m"}, railyard.ENOTFOUND, ""},
-		{"lock unknown team", &railyard.CreateLock{LockKind: railyard.LockTeam, Environment: "staging", Team: "nope", ID: "x", Message: "m"}, railyard.ENOTFOUND, "team"},
-		{"unlock missing", &railyard.DeleteLock{LockKind: railyard.LockEnvironment, Environment: "staging", ID: "x"}, railyard.ENOTFOUND, "lockId"},
+		{"lock bad id", &railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "staging", ID: "../x"}, Message: "m"}, railyard.EINVALID, "lockId"},
+		{"lock dot id", &railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "staging", ID: ".."}, Message: "m"}, railyard.EINVALID, "lockId"},
+		{"lock no message", &railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "staging", ID: "x"}}, railyard.EINVALID, "message"},
+		{"lock bad kind", &railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: "cluster", Environment: "staging", ID: "x"}, Message: "m"}, railyard.EINVALID, "kind"},
+		{"lock missing application", &railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockApplication, Environment: "staging", ID: "x"}, Message: "m"}, railyard.EINVALID, "application"},
+		{"lock stray team", &railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "staging", Team: "payments", ID: "x"}, Message: "m"}, railyard.EINVALID, "team"},
+		{"lock unknown environment", &railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "nope", ID: "x"}, Message: "m"}, railyard.ENOTFOUND, ""},
+		{"lock unknown application", &railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockApplication, Environment: "staging", Application: "nope", ID: "x"}, Message: "m"}, railyard.ENOTFOUND, ""},
+		{"lock unknown team", &railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockTeam, Environment: "staging", Team: "nope", ID: "x"}, Message: "m"}, railyard.ENOTFOUND, "team"},
+		{"unlock missing", &railyard.DeleteLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "staging", ID: "x"}}, railyard.ENOTFOUND, "lockId"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -77,7 +77,7 @@ func TestEnvironmentRules(t *testing.T) {
 	assertEqual(t, "delete upstream", err.Message, "environment staging is the upstream of production: change or delete production first")
 	h.release("checkout", 1, "payments", "production")
 	h.must(&railyard.Deploy{Application: "checkout", Environment: "production", Version: 1})
-	h.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "production", ID: "l", Message: "m"})
+	h.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "production", ID: "l"}, Message: "m"})
 	res = h.must(&railyard.DeleteEnvironment{Name: "production"})
 	var ops []string
 	for _, c := range res.Event.Changes {

@@ -122,7 +122,7 @@ func (e *Engine) FindApplication(ctx context.Context, name string) (*Application
 		}
 		now := e.now()
 		for _, l := range locks {
-			if ae := detail.Environments[l.Environment]; ae != nil && !l.Expired(now) && lockApplies(l, name, app.Team) {
+			if ae := detail.Environments[l.Environment]; ae != nil && !l.Expired(now) && l.applies(name, app.Team) {
 				ae.Locks = append(ae.Locks, l)
 			}
 		}
@@ -149,8 +149,12 @@ func (e *Engine) FindRelease(ctx context.Context, app string, version int64) (*R
 }
 
 // FindLocks returns the matching locks, including expired ones that
-// Railyard has not removed yet (their ExpiresAt tells).
+// Railyard has not removed yet (their ExpiresAt tells). A filter with a
+// Group is EINVALID: stored locks have none.
 func (e *Engine) FindLocks(ctx context.Context, filter LockFilter) ([]*Lock, error) {
+	if filter.Group != "" {
+		return nil, Errorf(EINVALID, "group: a group lock is stored as an environment lock in every member environment; filter by environment").WithField("group")
+	}
 	var locks []*Lock
 	err := e.store.View(ctx, func(tx Tx) (err error) {
 		locks, err = tx.FindLocks(ctx, filter)

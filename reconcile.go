@@ -109,7 +109,7 @@ func (c *commandContext) removeExpiredLocks(ctx context.Context) ([]string, map[
 		if err := c.deleteLock(ctx, l, "expired "+describeTime(*l.ExpiresAt)); err != nil {
 			return nil, nil, err
 		}
-		removed = append(removed, fmt.Sprintf("%s (%s)", describeLockTarget(l.Kind, l.Environment, "", l.Application, l.Team), l.ID))
+		removed = append(removed, fmt.Sprintf("%s (%s)", l.describe(), l.ID))
 		expired[l.Environment] = append(expired[l.Environment], l)
 	}
 	return removed, expired, nil
@@ -121,7 +121,7 @@ func (c *commandContext) removeExpiredLocks(ctx context.Context) ([]string, map[
 func reconcileReason(expired []*Lock, hasWindows bool) func(*Deployment, string) string {
 	return func(dep *Deployment, team string) string {
 		for _, l := range expired {
-			if lockApplies(l, dep.Application, team) {
+			if l.applies(dep.Application, team) {
 				return reasonLastBlockerRemoved
 			}
 		}

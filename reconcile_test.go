@@ -97,7 +97,7 @@ func TestNextWakeup(t *testing.T) {
 	}
 	assertEqual(t, "window closes", next(), berlin("2026-11-02 17:00 CET").UTC())
 	exp := t0.Add(30 * time.Minute)
-	h.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "staging", ID: "short", Message: "m", ExpiresAt: &exp})
+	h.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "staging", ID: "short"}, Message: "m", ExpiresAt: &exp})
 	assertEqual(t, "lock expires", next(), exp)
 	h.put("staging", railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Environment: "development"},
 		ReleaseTrains: []railyard.ScheduledTrain{{Schedule: "15 9 * * *"}}})

@@ -84,7 +84,7 @@ func TestReleaseCleanup(t *testing.T) {
 	h.eng.KeepReleases = 3
 	h.release("checkout", 1, "payments", "development", "staging")
 	h.must(&railyard.Deploy{Application: "checkout", Environment: "staging", Version: 1})
-	h.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "staging", ID: "l", Message: "m"})
+	h.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "staging", ID: "l"}, Message: "m"})
 	h.release("checkout", 2, "payments", "development", "staging")
 	h.must(&railyard.Deploy{Application: "checkout", Environment: "staging", Version: 2, LockBehavior: railyard.LockBehaviorQueue})
 	for v := int64(3); v <= 9; v++ {

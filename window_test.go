@@ -204,8 +204,8 @@ func TestQueuedByWindowDeployedWhenItOpens(t *testing.T) {
 }
 
 func TestWindowAndLockTogether(t *testing.T) {
-	lock := &railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "production", ID: "freeze", Message: "m"}
-	unlock := &railyard.DeleteLock{LockKind: railyard.LockEnvironment, Environment: "production", ID: "freeze"}
+	lock := &railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "production", ID: "freeze"}, Message: "m"}
+	unlock := &railyard.DeleteLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "production", ID: "freeze"}}
 
 	t.Run("lock goes while the window is closed", func(t *testing.T) {
 		h := windowHarness(t, officeHours)
@@ -237,7 +237,7 @@ func TestWindowAndLockTogether(t *testing.T) {
 		h := windowHarness(t, officeHours)
 		h.deploy("checkout", "staging", 2)
 		exp := berlin("2026-11-02 17:30 CET")
-		h.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "production", ID: "short", Message: "m", ExpiresAt: &exp})
+		h.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "production", ID: "short"}, Message: "m", ExpiresAt: &exp})
 		h.train(&railyard.ReleaseTrain{Environment: "production"})
 		h.now = berlin("2026-11-02 18:00 CET")
 		ev := h.reconcile()
@@ -250,7 +250,7 @@ func TestWindowAndLockTogether(t *testing.T) {
 		h := windowHarness(t, officeHours)
 		h.deploy("checkout", "staging", 2)
 		exp := t0.Add(time.Hour)
-		h.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "production", ID: "short", Message: "m", ExpiresAt: &exp})
+		h.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "production", ID: "short"}, Message: "m", ExpiresAt: &exp})
 		h.train(&railyard.ReleaseTrain{Environment: "production"})
 		h.now = t0.Add(2 * time.Hour)
 		ev := h.reconcile()
