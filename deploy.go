@@ -41,6 +41,15 @@ const (
 	LockBehaviorIgnore LockBehavior = "ignore"
 )
 
+// validate checks a lock behaviour given by a user.
+func (b LockBehavior) validate() error {
+	switch b {
+	case "", LockBehaviorFail, LockBehaviorQueue, LockBehaviorIgnore:
+		return nil
+	}
+	return Errorf(EINVALID, "lockBehavior %q is not valid: use \"fail\", \"queue\" or \"ignore\"", b).WithField("lockBehavior")
+}
+
 // Deploy is a manual deployment of one release to one environment.
 // LockBehavior decides what happens when locks or a closed deploy window
 // block it; the environment's branch restriction is never overridden.
@@ -56,42 +65,23 @@ func (*Deploy) Kind() string { return KindDeploy }
 
 // Validate implements Command.
 func (d *Deploy) Validate() error {
-	if err := ValidateApplicationName(d.Application); err != nil {
-		return err
-	}
-	if err := ValidateEnvironmentName(d.Environment); err != nil {
-		return err
-	}
-	if err := validateVersion(d.Version, false); err != nil {
-		return err
-	}
-	switch d.LockBehavior {
-	case "", LockBehaviorFail, LockBehaviorQueue, LockBehaviorIgnore:
-	default:
-		return Errorf(EINVALID, "lockBehavior %q is not valid: use \"fail\", \"queue\" or \"ignore\"", d.LockBehavior).WithField("lockBehavior")
-	}
-	return nil
+	return d.request().validate(validateVersion(d.Version, false))
 }
 
 func (d *Deploy) apply(ctx context.Context, c *commandContext) (*Result, error) {
-	m, err := c.manualDeploy(ctx, manualRequest{app: d.Application, env: d.Environment, version: d.Version, behavior: d.LockBehavior, reason: "manual"})
-	if err != nil {
-		return nil, err
-	}
-	label := releaseLabel(m.rel)
-	switch {
-	case m.res.Outcome == OutcomeQueued:
-		c.describeQueued(fmt.Sprintf("Queue %s %s in %s", d.Application, label, d.Environment), m.blockers)
-	case m.res.Outcome == OutcomeDeployed && m.deployed:
-		c.describeOverride(fmt.Sprintf("Deploy %s %s to %s", d.Application, label, d.Environment), m.blockers)
-	}
-	return m.res, nil
+	return c.manualDeploy(ctx, d.request())
+}
+
+// request is the manual deploy d asks for.
+func (d *Deploy) request() manualRequest {
+	return manualRequest{app: d.Application, env: d.Environment, version: d.Version, behavior: d.LockBehavior}
 }
 
 // Rollback deploys, by hand, the version that ran in the environment
 // before the current one (Version 0; see Engine.RollbackVersion), or the
-// given version. It follows the rules of Deploy: lockBehavior decides
-// about locks and closed windows, a branch restriction always applies.
+// given version. Once its version is known it is a Deploy, recorded and
+// described as a rollback: lockBehavior decides about locks and closed
+// windows, a branch restriction always applies.
 type Rollback struct {
 	Application  string       `json:"application"`
 	Environment  string       `json:"environment"`
@@ -104,24 +94,11 @@ func (*Rollback) Kind() string { return KindRollback }
 
 // Validate implements Command.
 func (r *Rollback) Validate() error {
-	if err := ValidateApplicationName(r.Application); err != nil {
-		return err
-	}
-	if err := ValidateEnvironmentName(r.Environment); err != nil {
-		return err
-	}
+	versionErr := validateVersion(r.Version, true)
 	if r.Version < 0 {
-		return Errorf(EINVALID, "version must be a positive integer, or 0 for the version that ran before the current one; got %d", r.Version).WithField("version")
+		versionErr = Errorf(EINVALID, "version must be a positive integer, or 0 for the version that ran before the current one; got %d", r.Version).WithField("version")
 	}
-	if err := validateVersion(r.Version, true); err != nil {
-		return err
-	}
-	switch r.LockBehavior {
-	case "", LockBehaviorFail, LockBehaviorQueue, LockBehaviorIgnore:
-	default:
-		return Errorf(EINVALID, "lockBehavior %q is not valid: use \"fail\", \"queue\" or \"ignore\"", r.LockBehavior).WithField("lockBehavior")
-	}
-	return nil
+	return r.request(r.Version).validate(versionErr)
 }
 
 func (r *Rollback) apply(ctx context.Context, c *commandContext) (*Result, error) {
@@ -136,48 +113,67 @@ func (r *Rollback) apply(ctx context.Context, c *commandContext) (*Result, error
 		}
 		version = v
 	}
-	m, err := c.manualDeploy(ctx, manualRequest{app: r.Application, env: r.Environment, version: version, behavior: r.LockBehavior, reason: "rollback"})
-	if err != nil {
-		return nil, err
-	}
-	label := releaseLabel(m.rel)
-	switch {
-	case m.res.Outcome == OutcomeQueued:
-		c.describeQueued(fmt.Sprintf("Queue rollback of %s in %s to %s", r.Application, r.Environment, label), m.blockers)
-	case m.deployed:
-		c.describeOverride("Roll back "+r.Application+" in "+r.Environment+" from "+versionString(m.previous)+" to "+label, m.blockers)
-	}
-	return m.res, nil
+	return c.manualDeploy(ctx, r.request(version))
 }
 
-// manualRequest is a person's deploy of one version: a deploy or a
-// rollback.
+// request is the manual deploy of version that r asks for.
+func (r *Rollback) request(version int64) manualRequest {
+	return manualRequest{app: r.Application, env: r.Environment, version: version, behavior: r.LockBehavior, rollback: true}
+}
+
+// manualRequest is a person's deploy of one version: a Deploy, or a
+// Rollback once its version is known. Both take the one path of
+// manualDeploy; they differ only in the reason recorded and the words of
+// the description.
 type manualRequest struct {
 	app, env string
 	version  int64
 	behavior LockBehavior
-	// reason is recorded on the change: "manual", "rollback".
-	reason string
+	rollback bool
 }
 
-// manualResult is what a manual deploy did, for the command to describe.
-type manualResult struct {
-	res *Result
-	rel *Release
-	// deployed is true when rel was deployed (not merely a queue dropped
-	// because rel already runs).
-	deployed bool
-	// blockers are what rel was queued behind, or what was overridden.
-	blockers []Blocker
-	// previous is the version that ran before (nil: none).
-	previous *int64
+// validate checks the request's names and lock behaviour, and returns
+// versionErr, the check of the version (which a rollback may leave 0),
+// in its place among them.
+func (r manualRequest) validate(versionErr error) error {
+	if err := ValidateApplicationName(r.app); err != nil {
+		return err
+	}
+	if err := ValidateEnvironmentName(r.env); err != nil {
+		return err
+	}
+	if versionErr != nil {
+		return versionErr
+	}
+	return r.behavior.validate()
+}
+
+// reason is recorded on the change.
+func (r manualRequest) reason() string {
+	if r.rollback {
+		return "rollback"
+	}
+	return "manual"
+}
+
+// heads say what the request does, for its description: queued ("Queue
+// checkout 2 in production") and deployed ("Deploy checkout 2 to
+// production", "Roll back checkout in production from 3 to 2").
+func (r manualRequest) heads(label string, previous *int64) (queued, deployed string) {
+	if r.rollback {
+		return fmt.Sprintf("Queue rollback of %s in %s to %s", r.app, r.env, label),
+			"Roll back " + r.app + " in " + r.env + " from " + versionString(previous) + " to " + label
+	}
+	return fmt.Sprintf("Queue %s %s in %s", r.app, label, r.env), fmt.Sprintf("Deploy %s %s to %s", r.app, label, r.env)
 }
 
 // manualDeploy applies the rules of a person's deploy: the release must
 // have a manifest for the environment and pass its branch restriction
 // (never overridable); locks and closed deploy windows are handled by
 // lockBehavior (fail, the default; queue; ignore, recorded as overriding).
-func (c *commandContext) manualDeploy(ctx context.Context, r manualRequest) (*manualResult, error) {
+// A deploy of the running version changes nothing but the queue (see
+// alreadyRunning).
+func (c *commandContext) manualDeploy(ctx context.Context, r manualRequest) (*Result, error) {
 	app, rel, err := c.deployable(ctx, r)
 	if err != nil {
 		return nil, err
@@ -192,17 +188,13 @@ func (c *commandContext) manualDeploy(ctx context.Context, r manualRequest) (*ma
 			return nil, err
 		}
 		res.Release = rel
-		return &manualResult{res: res, rel: rel}, nil
+		return res, nil
 	}
 	blockers, err := c.blockers(ctx, r.app, app.Team, r.env)
 	if err != nil {
 		return nil, err
 	}
-	m := &manualResult{rel: rel, blockers: blockers}
-	if dep.Version != nil {
-		v := *dep.Version
-		m.previous = &v
-	}
+	queued, deployed := r.heads(releaseLabel(rel), dep.Version)
 	if len(blockers) > 0 {
 		switch r.behavior {
 		case "", LockBehaviorFail:
@@ -211,22 +203,22 @@ func (c *commandContext) manualDeploy(ctx context.Context, r manualRequest) (*ma
 			e.Blockers = blockers
 			return nil, e
 		case LockBehaviorQueue:
-			if err := c.queue(ctx, dep, rel, blockers, r.reason); err != nil {
+			if err := c.queue(ctx, dep, rel, blockers, r.reason()); err != nil {
 				return nil, err
 			}
-			m.res = &Result{Outcome: OutcomeQueued, Deployment: dep, Release: rel}
-			return m, nil
+			c.describeQueued(queued, blockers)
+			return &Result{Outcome: OutcomeQueued, Deployment: dep, Release: rel}, nil
 		}
 	}
-	reason := r.reason
+	reason := r.reason()
 	if len(blockers) > 0 {
 		reason += ", overriding " + blockerNames(blockers)
 	}
 	if err := c.deploy(ctx, dep, rel, reason, blockers); err != nil {
 		return nil, err
 	}
-	m.res, m.deployed = &Result{Outcome: OutcomeDeployed, Deployment: dep, Release: rel}, true
-	return m, nil
+	c.describeOverride(deployed, blockers)
+	return &Result{Outcome: OutcomeDeployed, Deployment: dep, Release: rel}, nil
 }
 
 // deployable returns the application and release of a manual deploy

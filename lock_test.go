@@ -105,3 +105,16 @@ func TestLockJSONWireFormat(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// TestFindLocksRefusesGroup checks that a lock filter naming a group is
+// refused rather than matching every lock: stored locks have no group.
+func TestFindLocksRefusesGroup(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	_, err := h.eng.FindLocks(context.Background(), railyard.LockFilter{Group: "prod"})
+	e := railyard.AsError(err)
+	if e == nil || e.Code != railyard.EINVALID || e.Field != "group" ||
+		e.Message != "group: a group lock is stored as an environment lock in every member environment; filter by environment" {
+		t.Errorf("got %v", err)
+	}
+}
