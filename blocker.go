@@ -132,7 +132,7 @@ func blockerNames(blockers []Blocker) string {
 // `deny window "0 9 * * *"`.
 func blockerName(b Blocker) string {
 	if b.Window != nil {
-		s := fmt.Sprintf("%s window %q", b.Window.Kind, cutRunes(b.Window.Schedule, maxScheduleLabel))
+		s := fmt.Sprintf("%s window %q", b.Window.Kind, shorten(b.Window.Schedule, maxScheduleLabel))
 		if b.Window.Kind == DeployWindowAllow {
 			s = "outside " + s
 		}

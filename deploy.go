@@ -194,7 +194,7 @@ func (c *commandContext) manualDeploy(ctx context.Context, r manualRequest) (*Re
 	if err != nil {
 		return nil, err
 	}
-	queued, deployed := r.heads(releaseLabel(rel), dep.Version)
+	queued, deployed := r.heads(VersionLabel(rel.Version, rel.DisplayVersion), dep.Version)
 	if len(blockers) > 0 {
 		switch r.behavior {
 		case "", LockBehaviorFail:
@@ -395,7 +395,7 @@ func (c *commandContext) deployQueued(ctx context.Context, deps []*Deployment, r
 		if err != nil {
 			return nil, fmt.Errorf("queued release: %w", err)
 		}
-		label := fmt.Sprintf("%s %s", dep.Application, releaseLabel(rel))
+		label := fmt.Sprintf("%s %s", dep.Application, VersionLabel(rel.Version, rel.DisplayVersion))
 		restricted, err := c.queuedRestricted(ctx, dep, rel, rules.dropRestricted)
 		if err != nil {
 			return nil, err

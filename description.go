@@ -58,11 +58,11 @@ func NewDescription(summary string, details ...string) Description {
 	d := Description{Summary: oneLine(summary)}
 	var lines []string
 	if utf8.RuneCountInString(d.Summary) > MaxSummaryLength {
-		lines = append(lines, cutRunes(d.Summary, MaxDetailLineLength))
-		d.Summary = cutRunes(d.Summary, MaxSummaryLength)
+		lines = append(lines, shorten(d.Summary, MaxDetailLineLength))
+		d.Summary = shorten(d.Summary, MaxSummaryLength)
 	}
 	for _, l := range details {
-		if l = cutRunes(oneLine(l), MaxDetailLineLength); l != "" {
+		if l = shorten(oneLine(l), MaxDetailLineLength); l != "" {
 			lines = append(lines, l)
 		}
 	}
@@ -210,20 +210,15 @@ func unsafeInLine(r rune) bool {
 	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
 }
 
-// cutRunes cuts s to at most n characters, ending with "…" when it cut;
-// it never cuts inside a UTF-8 sequence.
-func cutRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
+// shorten truncates s to at most n characters as Truncate does, and
+// drops the spaces its cut leaves before the "…": a cut line reads
+// "deploy queued…", not "deploy queued …".
+func shorten(s string, n int) string {
+	t := Truncate(s, n)
+	if t == s {
 		return s
 	}
-	i, count := 0, 0
-	for i = range s {
-		if count == n-1 {
-			break
-		}
-		count++
-	}
-	return strings.TrimRight(s[:i], " ") + "…"
+	return strings.TrimRight(strings.TrimSuffix(t, "…"), " ") + "…"
 }
 
 // fits reports whether s fits a summary line.
@@ -246,7 +241,7 @@ func firstFitting(candidates ...string) string {
 // lock message in a summary or a blocker.
 func excerpt(s string, n int) string {
 	line, _, _ := strings.Cut(s, "\n")
-	return cutRunes(oneLine(line), n)
+	return shorten(oneLine(line), n)
 }
 
 // describeScaled sets the event description: full when it fits a

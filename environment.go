@@ -162,7 +162,7 @@ func validateTimeZone(field, zone string) error {
 	}
 	hostOnly := zone == "posixrules" || strings.HasPrefix(zone, "posix/") || strings.HasPrefix(zone, "right/")
 	if _, err := time.LoadLocation(zone); err != nil || hostOnly || len(zone) > 64 || !zoneNameRE.MatchString(zone) {
-		return Errorf(EINVALID, "%s %q is not an IANA time zone such as \"Europe/Berlin\"", field, truncateForMessage(zone)).WithField(field)
+		return Errorf(EINVALID, "%s %q is not an IANA time zone such as \"Europe/Berlin\"", field, Truncate(zone, maxQuoted)).WithField(field)
 	}
 	return nil
 }

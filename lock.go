@@ -278,7 +278,7 @@ func describeLock(target, id, message string) Description {
 	quote := excerpt(message, maxMessageExcerpt)
 	summary := head + ": " + quote
 	if room := MaxSummaryLength - utf8.RuneCountInString(head+": "); !fits(summary) && room >= minQuote {
-		quote = cutRunes(quote, room)
+		quote = shorten(quote, room)
 		summary = head + ": " + quote
 	} else if !fits(summary) {
 		quote, summary = "", head

@@ -166,7 +166,7 @@ func (e *Engine) FindLocks(ctx context.Context, filter LockFilter) ([]*Lock, err
 // FindEvents returns the matching events.
 func (e *Engine) FindEvents(ctx context.Context, filter EventFilter) ([]*Event, error) {
 	if filter.SourceCommitID != "" && !commitPrefixRE.MatchString(filter.SourceCommitID) {
-		return nil, Errorf(EINVALID, "sourceCommitId %q must be 7 to 40 hexadecimal characters", truncateForMessage(filter.SourceCommitID)).WithField("sourceCommitId")
+		return nil, Errorf(EINVALID, "sourceCommitId %q must be 7 to 40 hexadecimal characters", Truncate(filter.SourceCommitID, maxQuoted)).WithField("sourceCommitId")
 	}
 	var events []*Event
 	err := e.store.View(ctx, func(tx Tx) (err error) {

@@ -61,7 +61,7 @@ func (a Actor) Validate() error {
 // that tests are exact and never sleep.
 type Clock func() time.Time
 
-// now returns t truncated to microseconds in UTC: the precision every store
+// normalizeTime returns t truncated to microseconds in UTC: the precision every store
 // keeps, so that a value read back equals the value written.
 func normalizeTime(t time.Time) time.Time {
 	return t.UTC().Truncate(time.Microsecond)

@@ -74,7 +74,7 @@ func (r *Release) Validate(maxManifestBytes int) error {
 		}
 	}
 	if r.SourceCommitID != "" && !commitIDRE.MatchString(r.SourceCommitID) {
-		return Errorf(EINVALID, "sourceCommitId %q must be 7 to 40 hexadecimal characters", truncateForMessage(r.SourceCommitID)).WithField("sourceCommitId")
+		return Errorf(EINVALID, "sourceCommitId %q must be 7 to 40 hexadecimal characters", Truncate(r.SourceCommitID, maxQuoted)).WithField("sourceCommitId")
 	}
 	if err := r.validateText(); err != nil {
 		return err
@@ -116,7 +116,7 @@ func (r *Release) Validate(maxManifestBytes int) error {
 // message is the only multi-line one.
 func (r *Release) validateText() error {
 	if len(r.DisplayVersion) > MaxDisplayVersionLength {
-		return Errorf(EINVALID, "displayVersion %q is %d characters long; at most %d are allowed", truncateForMessage(r.DisplayVersion), len(r.DisplayVersion), MaxDisplayVersionLength).WithField("displayVersion")
+		return Errorf(EINVALID, "displayVersion %q is %d characters long; at most %d are allowed", Truncate(r.DisplayVersion, maxQuoted), len(r.DisplayVersion), MaxDisplayVersionLength).WithField("displayVersion")
 	}
 	for _, f := range []struct{ field, value string }{
 		{"sourceAuthor", r.SourceAuthor}, {"sourceBranch", r.SourceBranch}, {"displayVersion", r.DisplayVersion},
@@ -165,11 +165,11 @@ func ParseVersion(s string) (int64, error) {
 		canonical = s[i] >= '0' && s[i] <= '9'
 	}
 	if !canonical {
-		return 0, Errorf(EINVALID, "version %q must be a positive integer written with digits only (no sign, spaces or leading zeros), such as 5", truncateForMessage(s)).WithField("version")
+		return 0, Errorf(EINVALID, "version %q must be a positive integer written with digits only (no sign, spaces or leading zeros), such as 5", Truncate(s, maxQuoted)).WithField("version")
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || v > MaxVersion {
-		return 0, Errorf(EINVALID, "version %s is too large: versions go up to %d (2^53-1)", truncateForMessage(s), int64(MaxVersion)).WithField("version")
+		return 0, Errorf(EINVALID, "version %s is too large: versions go up to %d (2^53-1)", Truncate(s, maxQuoted), int64(MaxVersion)).WithField("version")
 	}
 	return v, nil
 }
@@ -182,7 +182,7 @@ func ValidateManifestYAML(manifest string) error {
 	err := yamlcheck.Validate(manifest)
 	var dup *yamlcheck.DuplicateKeyError
 	if errors.As(err, &dup) {
-		return &yamlcheck.DuplicateKeyError{Key: truncateForMessage(dup.Key), Line: dup.Line, FirstLine: dup.FirstLine}
+		return &yamlcheck.DuplicateKeyError{Key: Truncate(dup.Key, maxQuoted), Line: dup.Line, FirstLine: dup.FirstLine}
 	}
 	return err
 }
@@ -235,14 +235,6 @@ func versionString(v *int64) string {
 		return "none"
 	}
 	return fmt.Sprint(*v)
-}
-
-// releaseLabel names a release version for people: "42" or "42 (1.4.2)".
-func releaseLabel(r *Release) string {
-	if r.DisplayVersion != "" && r.DisplayVersion != fmt.Sprint(r.Version) {
-		return fmt.Sprintf("%d (%s)", r.Version, r.DisplayVersion)
-	}
-	return fmt.Sprint(r.Version)
 }
 
 // CreateRelease publishes a release. Version 0 means the application's
@@ -443,7 +435,7 @@ func releaseHead(rel *Release) string {
 	if rel.Undeploy {
 		return fmt.Sprintf("Release undeploy version %d of %s", rel.Version, rel.Application)
 	}
-	return fmt.Sprintf("Release %s %s", rel.Application, releaseLabel(rel))
+	return fmt.Sprintf("Release %s %s", rel.Application, VersionLabel(rel.Version, rel.DisplayVersion))
 }
 
 // compactRelease says what publishing a release did in counts: "Release

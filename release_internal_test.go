@@ -1,6 +1,7 @@
 package railyard
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/railyard-cd/railyard/internal/yamlcheck"
@@ -70,5 +71,18 @@ func TestReleaseValidateSharedManifests(t *testing.T) {
 	one, three := allocs("development"), allocs("development", "staging", "production")
 	if three-one >= decode {
 		t.Errorf("three environments sharing a manifest cost %v allocations, one %v: decoded more than once (one decode: %v)", three, one, decode)
+	}
+}
+
+// TestDuplicateKeyQuotedAsMessagesQuote checks that a repeated key is
+// quoted in the message as far as messages quote input: a key may be
+// megabytes long.
+func TestDuplicateKeyQuotedAsMessagesQuote(t *testing.T) {
+	t.Parallel()
+	key := strings.Repeat("k", 100)
+	err := ValidateManifestYAML(key + ": 1\n" + key + ": 2\n")
+	want := `yaml: line 2: mapping key "` + strings.Repeat("k", 60) + `…" already defined at line 1`
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
 	}
 }

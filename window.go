@@ -24,14 +24,14 @@ const (
 
 func (w DeployWindow) validate(field string) error {
 	if w.Kind != DeployWindowAllow && w.Kind != DeployWindowDeny {
-		return Errorf(EINVALID, "%s.kind %q is not valid: use \"allow\" or \"deny\"", field, truncateForMessage(w.Kind)).WithField(field + ".kind")
+		return Errorf(EINVALID, "%s.kind %q is not valid: use \"allow\" or \"deny\"", field, Truncate(w.Kind, maxQuoted)).WithField(field + ".kind")
 	}
 	if err := validateSchedule(field, w.Schedule, w.TimeZone); err != nil {
 		return err
 	}
 	d, err := time.ParseDuration(w.Duration)
 	if err != nil || d <= 0 {
-		return Errorf(EINVALID, "%s.duration %q is not a positive duration such as \"2h\" or \"90m\"", field, truncateForMessage(w.Duration)).WithField(field + ".duration")
+		return Errorf(EINVALID, "%s.duration %q is not a positive duration such as \"2h\" or \"90m\"", field, Truncate(w.Duration, maxQuoted)).WithField(field + ".duration")
 	}
 	return nil
 }
@@ -222,5 +222,5 @@ func windowLabel(w DeployWindow) string {
 	}
 	// Cut, so that a blocker stays one short line: cron fields and
 	// durations may be written out at any length.
-	return fmt.Sprintf("%s window %q for %s (%s)", w.Kind, cutRunes(w.Schedule, maxScheduleLabel), cutRunes(w.Duration, maxScheduleLabel), zone)
+	return fmt.Sprintf("%s window %q for %s (%s)", w.Kind, shorten(w.Schedule, maxScheduleLabel), shorten(w.Duration, maxScheduleLabel), zone)
 }
