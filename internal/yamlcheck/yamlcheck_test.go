@@ -607,7 +607,7 @@ func FuzzManifestYAMLFastPath(f *testing.F) {
 
 // BenchmarkValidateManifestYAML compares Validate (railyard.ValidateManifestYAML), which
 // takes the fast path on these inputs, with the yaml.v3 decode it spares.
-func BenchmarkValidate(b *testing.B) {
+func BenchmarkValidateManifestYAML(b *testing.B) {
 	for _, bc := range []struct{ name, in string }{
 		{"loadtest-10KB", loadtestManifest(10<<10, 1)},
 		{"http-bench-10KB", httpBenchManifest("production")},
