@@ -46,7 +46,7 @@ var lockTargetFields = map[LockKind][]string{
 }
 
 // validate checks that exactly the fields the kind needs are set, and
-// that they are valid names (not the id).
+// that they and the id are valid.
 func (t LockTarget) validate() error {
 	fields, ok := lockTargetFields[t.Kind]
 	if !ok {
@@ -72,7 +72,7 @@ func (t LockTarget) validate() error {
 			return err
 		}
 	}
-	return nil
+	return ValidateLockID(t.ID)
 }
 
 func article(word string) string {
@@ -161,7 +161,8 @@ const MaxLockMessageBytes = 4096
 // of Environment, Group, Application and Team are needed: environment
 // (Environment), application (Environment, Application), team
 // (Environment, Team), environment-group (Group: an environment lock with
-// this id in every member environment).
+// this id in every member environment). The target's kind is
+// LockTarget.Kind: the name Kind is the command's (Command.Kind).
 type CreateLock struct {
 	LockTarget
 	Message   string     `json:"message"`
@@ -175,9 +176,6 @@ func (*CreateLock) Kind() string { return KindLockCreate }
 // Validate implements Command.
 func (l *CreateLock) Validate() error {
 	if err := l.LockTarget.validate(); err != nil {
-		return err
-	}
-	if err := ValidateLockID(l.ID); err != nil {
 		return err
 	}
 	if strings.TrimSpace(l.Message) == "" {
@@ -300,7 +298,8 @@ const minQuote = 12
 
 // DeleteLock deletes a lock (for a group: the environment lock with that
 // id in every member environment). Queued versions whose last blocker it
-// was are deployed in the same event.
+// was are deployed in the same event. Its kind is LockTarget.Kind, as for
+// CreateLock.
 type DeleteLock struct {
 	LockTarget
 }
@@ -310,10 +309,7 @@ func (*DeleteLock) Kind() string { return KindLockDelete }
 
 // Validate implements Command.
 func (l *DeleteLock) Validate() error {
-	if err := l.LockTarget.validate(); err != nil {
-		return err
-	}
-	return ValidateLockID(l.ID)
+	return l.LockTarget.validate()
 }
 
 func (l *DeleteLock) apply(ctx context.Context, c *commandContext) (*Result, error) {
