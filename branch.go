@@ -32,7 +32,7 @@ func (c *commandContext) compiled(expr string) (*regexp.Regexp, error) {
 	if err != nil {
 		// Config validation compiles every rule, so this is a stored
 		// configuration from before that check.
-		return nil, Errorf(EINVALID, "branch rule %q is not a valid regular expression: %v", truncateForMessage(expr), err)
+		return nil, Errorf(EINVALID, "branch rule %q is not a valid regular expression: %v", Truncate(expr, maxQuoted), err)
 	}
 	if c.regexps == nil {
 		c.regexps = make(map[string]*regexp.Regexp)

@@ -32,7 +32,7 @@ func TestBranchRestrictionRefusesEveryManualDeploy(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := branchHarness(t)
-			h.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "production", ID: "freeze", Message: "m"})
+			h.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "production", ID: "freeze"}, Message: "m"})
 			before := h.snapshot()
 			err := h.fail(railyard.EINVALID, tc.cmd)
 			assertEqual(t, "message", err.Message, want)
@@ -61,11 +61,11 @@ func TestBranchRestrictionAddedWhileQueued(t *testing.T) {
 	h := newHarness(t).chain()
 	h.releaseFrom("checkout", 1, "payments", "feature/x", "development", "staging", "production")
 	h.deploy("checkout", "staging", 1)
-	h.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "production", ID: "freeze", Message: "m"})
+	h.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "production", ID: "freeze"}, Message: "m"})
 	h.train(&railyard.ReleaseTrain{Environment: "production"})
 	assertEqual(t, "queued", h.state("checkout", "production"), "-/1")
 	h.put("production", railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Environment: "staging"}, BranchRestriction: "^main$"})
-	res := h.must(&railyard.DeleteLock{LockKind: railyard.LockEnvironment, Environment: "production", ID: "freeze"})
+	res := h.must(&railyard.DeleteLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "production", ID: "freeze"}})
 	assertEqual(t, "unlock does not deploy it", res.Event.Description, "Unlock production (freeze)")
 	assertEqual(t, "still queued", h.state("checkout", "production"), "-/1")
 	ev := h.reconcile()

@@ -1,8 +1,10 @@
 package railyard
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -56,11 +58,11 @@ func NewDescription(summary string, details ...string) Description {
 	d := Description{Summary: oneLine(summary)}
 	var lines []string
 	if utf8.RuneCountInString(d.Summary) > MaxSummaryLength {
-		lines = append(lines, cutRunes(d.Summary, MaxDetailLineLength))
-		d.Summary = cutRunes(d.Summary, MaxSummaryLength)
+		lines = append(lines, shorten(d.Summary, MaxDetailLineLength))
+		d.Summary = shorten(d.Summary, MaxSummaryLength)
 	}
 	for _, l := range details {
-		if l = cutRunes(oneLine(l), MaxDetailLineLength); l != "" {
+		if l = shorten(oneLine(l), MaxDetailLineLength); l != "" {
 			lines = append(lines, l)
 		}
 	}
@@ -150,11 +152,6 @@ func parseMoreLine(l string) (int, bool) {
 	return n, err == nil && n > 0
 }
 
-// Summary is the first line of the event's description, bounded.
-func (e *Event) Summary() string {
-	return ParseDescription(e.Description).Summary
-}
-
 // FormatCount writes n with thousands separators: 3,856.
 func FormatCount(n int) string {
 	s := strconv.Itoa(n)
@@ -213,20 +210,15 @@ func unsafeInLine(r rune) bool {
 	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
 }
 
-// cutRunes cuts s to at most n characters, ending with "…" when it cut;
-// it never cuts inside a UTF-8 sequence.
-func cutRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
+// shorten truncates s to at most n characters as Truncate does, and
+// drops the spaces its cut leaves before the "…": a cut line reads
+// "deploy queued…", not "deploy queued …".
+func shorten(s string, n int) string {
+	t := Truncate(s, n)
+	if t == s {
 		return s
 	}
-	i, count := 0, 0
-	for i = range s {
-		if count == n-1 {
-			break
-		}
-		count++
-	}
-	return strings.TrimRight(s[:i], " ") + "…"
+	return strings.TrimRight(strings.TrimSuffix(t, "…"), " ") + "…"
 }
 
 // fits reports whether s fits a summary line.
@@ -249,7 +241,7 @@ func firstFitting(candidates ...string) string {
 // lock message in a summary or a blocker.
 func excerpt(s string, n int) string {
 	line, _, _ := strings.Cut(s, "\n")
-	return cutRunes(oneLine(line), n)
+	return shorten(oneLine(line), n)
 }
 
 // describeScaled sets the event description: full when it fits a
@@ -330,4 +322,45 @@ func (q queuedDeploys) details() []string {
 		}
 	}
 	return lines
+}
+
+// labelGroups lists names grouped by a label, in first-seen order, and
+// prints as "a, b (label1), c (label2)".
+type labelGroups []labelGroup
+
+type labelGroup struct {
+	label string
+	names []string
+}
+
+func (g *labelGroups) add(label, name string) {
+	for i := range *g {
+		if (*g)[i].label == label {
+			(*g)[i].names = append((*g)[i].names, name)
+			return
+		}
+	}
+	*g = append(*g, labelGroup{label: label, names: []string{name}})
+}
+
+// len counts the names of every group.
+func (g labelGroups) len() int {
+	n := 0
+	for _, lg := range g {
+		n += len(lg.names)
+	}
+	return n
+}
+
+func (g labelGroups) String() string {
+	parts := make([]string, len(g))
+	for i, lg := range g {
+		parts[i] = fmt.Sprintf("%s (%s)", strings.Join(lg.names, ", "), lg.label)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// describeTime formats a time for event descriptions and messages.
+func describeTime(t time.Time) string {
+	return t.UTC().Format(time.RFC3339)
 }

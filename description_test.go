@@ -56,8 +56,8 @@ func TestDescriptionsAtScale(t *testing.T) {
 	h.put("env-03", railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Latest: true}})
 	h.put("production", railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Environment: "env-02"}})
 	expiry := t0.Add(time.Hour)
-	h.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "env-02", ID: "db-migration", Message: "DB migration"})
-	h.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "env-03", ID: "short", Message: "Short break", ExpiresAt: &expiry})
+	h.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "env-02", ID: "db-migration"}, Message: "DB migration"})
+	h.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "env-03", ID: "short"}, Message: "Short break", ExpiresAt: &expiry})
 	var cmds []railyard.Command
 	for i := range scaleApps {
 		cmds = append(cmds, releaseCmd(fmt.Sprintf("app-%04d", i), 1, "shop", "env-02", "env-03", "production"))
@@ -72,14 +72,14 @@ func TestDescriptionsAtScale(t *testing.T) {
 	assertEqual(t, "queued", h.state("app-0499", "env-02"), "-/1")
 
 	t.Run("unlock", func(t *testing.T) {
-		res := h.must(&railyard.DeleteLock{LockKind: railyard.LockEnvironment, Environment: "env-02", ID: "db-migration"})
+		res := h.must(&railyard.DeleteLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "env-02", ID: "db-migration"}})
 		assertEqual(t, "description", res.Event.Description, "Unlock env-02 (db-migration), deploy 500 queued applications\n\n"+
 			detailLines("Deploy queued %s 1 to env-02", 0, 20)+"\n… and 480 more")
 		assertBounded(t, res.Event.Description)
 		assertEqual(t, "deployed", h.state("app-0499", "env-02"), "1/-")
 	})
 	t.Run("release train", func(t *testing.T) {
-		h.must(&railyard.CreateLock{LockKind: railyard.LockApplication, Environment: "production", Application: "app-0001", ID: "hold", Message: "Hold"})
+		h.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockApplication, Environment: "production", Application: "app-0001", ID: "hold"}, Message: "Hold"})
 		res := h.must(&railyard.ReleaseTrain{Environment: "production"})
 		summary := "Release train to production from env-02: 499 deployed, 1 queued, 0 skipped"
 		assertEqual(t, "train description", res.Train.Description, summary)
@@ -113,7 +113,7 @@ func TestDescriptionsThatDoNotFit(t *testing.T) {
 		h.put(regions[i-1], railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Latest: true}})
 	}
 	for _, env := range regions[9:] {
-		h.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: env, ID: "freeze", Message: "Freeze"})
+		h.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: env, ID: "freeze"}, Message: "Freeze"})
 	}
 
 	res := h.release("checkout", 1, "shop", regions...)
@@ -131,7 +131,7 @@ func TestDescriptionsThatDoNotFit(t *testing.T) {
 	for i := range 4 {
 		id := fmt.Sprintf("investigation-of-the-incident-%d", i)
 		ids = append(ids, id)
-		h.must(&railyard.CreateLock{LockKind: railyard.LockApplication, Environment: "region-01", Application: "checkout", ID: id, Message: "m"})
+		h.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockApplication, Environment: "region-01", Application: "checkout", ID: id}, Message: "m"})
 	}
 	res = h.must(&railyard.Deploy{Application: "checkout", Environment: "region-01", Version: 1, LockBehavior: railyard.LockBehaviorQueue})
 	want = want[:0]
@@ -145,12 +145,12 @@ func TestDescriptionsThatDoNotFit(t *testing.T) {
 	// A lock's summary quotes the first line of its message, cut at 60
 	// characters and never inside one; the details hold all its lines.
 	msg := strings.Repeat("Größenänderung ", 5) + "\nsecond line\n\tindented"
-	res = h.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "region-02", ID: "resize", Message: msg})
+	res = h.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "region-02", ID: "resize"}, Message: msg})
 	assertEqual(t, "lock", res.Event.Description, "Lock region-02 (resize): Größenänderung Größenänderung Größenänderung Größenänderung…\n\n"+
 		"> Größenänderung Größenänderung Größenänderung Größenänderung Größenänderung\n> second line\n> indented")
 	assertBounded(t, res.Event.Description)
 	long := strings.Repeat("x", railyard.MaxLockIDLength)
-	res = h.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "region-02", ID: long, Message: "Short"})
+	res = h.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "region-02", ID: long}, Message: "Short"})
 	assertEqual(t, "long lock id", res.Event.Description, "Lock region-02 ("+strings.Repeat("x", 83)+"…\n\n"+
 		"Lock region-02 ("+long+")\n> Short")
 	assertBounded(t, res.Event.Description)

@@ -1,12 +1,17 @@
 package railyard
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
-	"github.com/robfig/cron/v3"
+	"github.com/railyard-cd/railyard/internal/cron"
 )
 
 // Environment is a place applications are deployed to, with its
@@ -31,15 +36,6 @@ type EnvironmentConfig struct {
 	ReleaseTrains []ScheduledTrain `json:"releaseTrains,omitempty"`
 }
 
-// ScheduledTrain is a release train into the environment that Railyard's
-// scheduler runs every time Schedule fires (a cron expression on the wall
-// clock of TimeZone, UTC if empty), optionally for one team.
-type ScheduledTrain struct {
-	Schedule string `json:"schedule"`
-	TimeZone string `json:"timeZone,omitempty"`
-	Team     string `json:"team,omitempty"`
-}
-
 // Upstream says where an environment's versions come from: every new
 // release (Latest) or release trains from another environment.
 type Upstream struct {
@@ -50,78 +46,19 @@ type Upstream struct {
 	Branch string `json:"branch,omitempty"`
 }
 
-// ArgoCDConfig holds the Argo CD settings of an environment, with
-// Kuberpult's field names.
-type ArgoCDConfig struct {
-	// Layout is "per-application" (default: one file per Application) or
-	// "single-file" (Kuberpult's argocd/v1alpha1/<env>.yaml).
-	Layout                 string                   `json:"layout,omitempty"`
-	Destination            ArgoCDDestination        `json:"destination"`
-	SyncWindows            []ArgoCDSyncWindow       `json:"syncWindows,omitempty"`
-	AccessList             []ArgoCDAccessEntry      `json:"accessList,omitempty"`
-	IgnoreDifferences      []ArgoCDIgnoreDifference `json:"ignoreDifferences,omitempty"`
-	ApplicationAnnotations map[string]string        `json:"applicationAnnotations,omitempty"`
-	SyncOptions            []string                 `json:"syncOptions,omitempty"`
+// UpstreamEnvironment returns the name of the environment release trains
+// take versions from, or "".
+func (e *Environment) UpstreamEnvironment() string {
+	if e.Config.Upstream == nil {
+		return ""
+	}
+	return e.Config.Upstream.Environment
 }
 
-// Argo CD layouts.
-const (
-	ArgoCDLayoutPerApplication = "per-application"
-	ArgoCDLayoutSingleFile     = "single-file"
-)
-
-// ArgoCDDestination is where an environment's Applications deploy to.
-type ArgoCDDestination struct {
-	Name                 string `json:"name,omitempty"`
-	Server               string `json:"server,omitempty"`
-	Namespace            string `json:"namespace,omitempty"`
-	AppProjectNamespace  string `json:"appProjectNamespace,omitempty"`
-	ApplicationNamespace string `json:"applicationNamespace,omitempty"`
+// IsLatest reports whether every new release is deployed here automatically.
+func (e *Environment) IsLatest() bool {
+	return e.Config.Upstream != nil && e.Config.Upstream.Latest
 }
-
-// ArgoCDSyncWindow is an Argo CD sync window on the environment's AppProject.
-type ArgoCDSyncWindow struct {
-	Kind         string   `json:"kind"`
-	Schedule     string   `json:"schedule"`
-	Duration     string   `json:"duration"`
-	Applications []string `json:"applications,omitempty"`
-}
-
-// ArgoCDAccessEntry is one cluster resource kind the AppProject may manage.
-type ArgoCDAccessEntry struct {
-	Group string `json:"group"`
-	Kind  string `json:"kind"`
-}
-
-// ArgoCDIgnoreDifference is one ignoreDifferences entry of the Applications.
-type ArgoCDIgnoreDifference struct {
-	Group                 string   `json:"group,omitempty"`
-	Kind                  string   `json:"kind"`
-	Name                  string   `json:"name,omitempty"`
-	Namespace             string   `json:"namespace,omitempty"`
-	JSONPointers          []string `json:"jsonPointers,omitempty"`
-	JQPathExpressions     []string `json:"jqPathExpressions,omitempty"`
-	ManagedFieldsManagers []string `json:"managedFieldsManagers,omitempty"`
-}
-
-// DeployWindow allows or denies automatic deployments during a recurring
-// period: from each time Schedule fires, for Duration, in TimeZone.
-type DeployWindow struct {
-	Kind     string `json:"kind"`
-	Schedule string `json:"schedule"`
-	Duration string `json:"duration"`
-	TimeZone string `json:"timeZone,omitempty"`
-}
-
-// Deploy window kinds.
-const (
-	DeployWindowAllow = "allow"
-	DeployWindowDeny  = "deny"
-)
-
-// cronParser parses standard five-field cron expressions and descriptors
-// such as @daily.
-var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
 // Validate checks the configuration on its own (not against other
 // environments) and names the first field at fault.
@@ -155,16 +92,27 @@ func (c *EnvironmentConfig) Validate() error {
 	return nil
 }
 
-func (st ScheduledTrain) validate(field string, up *Upstream) error {
-	if up == nil {
-		return Errorf(EINVALID, "%s: a scheduled release train needs an upstream (upstream.environment or upstream.latest) to take versions from", field).WithField(field)
+func (u *Upstream) validate() error {
+	if u == nil {
+		return nil
 	}
-	if err := validateSchedule(field, st.Schedule, st.TimeZone); err != nil {
-		return err
+	if u.Latest && u.Environment != "" {
+		return Errorf(EINVALID, "upstream: set exactly one of upstream.latest and upstream.environment, not both").WithField("upstream")
 	}
-	if st.Team != "" {
-		if err := ValidateTeamName(st.Team); err != nil {
-			return Errorf(EINVALID, "%s.%s", field, ErrorMessage(err)).WithField(field + ".team")
+	if !u.Latest && u.Environment == "" {
+		return Errorf(EINVALID, "upstream: set exactly one of upstream.latest (true) and upstream.environment, or leave out upstream").WithField("upstream")
+	}
+	if u.Environment != "" {
+		if err := validateLabel("upstream.environment", u.Environment, MaxEnvironmentNameLength); err != nil {
+			return err
+		}
+	}
+	if u.Branch != "" {
+		if !u.Latest {
+			return Errorf(EINVALID, "upstream.branch only applies together with upstream.latest").WithField("upstream.branch")
+		}
+		if err := validateRegexp("upstream.branch", u.Branch); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -182,7 +130,7 @@ func validateSchedule(field, schedule, zone string) error {
 	if len(schedule) > maxScheduleBytes {
 		return Errorf(EINVALID, "%s.schedule is %d bytes long; at most %d are allowed", field, len(schedule), maxScheduleBytes).WithField(field + ".schedule")
 	}
-	if _, err := parseCronSchedule(schedule, zone); err != nil {
+	if _, err := cron.Parse(schedule, zone); err != nil {
 		return Errorf(EINVALID, "%s.schedule %q is not a valid cron expression (five fields: minute hour day-of-month month day-of-week): %v", field, schedule, err).WithField(field + ".schedule")
 	}
 	return nil
@@ -214,47 +162,7 @@ func validateTimeZone(field, zone string) error {
 	}
 	hostOnly := zone == "posixrules" || strings.HasPrefix(zone, "posix/") || strings.HasPrefix(zone, "right/")
 	if _, err := time.LoadLocation(zone); err != nil || hostOnly || len(zone) > 64 || !zoneNameRE.MatchString(zone) {
-		return Errorf(EINVALID, "%s %q is not an IANA time zone such as \"Europe/Berlin\"", field, truncateForMessage(zone)).WithField(field)
-	}
-	return nil
-}
-
-func (u *Upstream) validate() error {
-	if u == nil {
-		return nil
-	}
-	if u.Latest && u.Environment != "" {
-		return Errorf(EINVALID, "upstream: set exactly one of upstream.latest and upstream.environment, not both").WithField("upstream")
-	}
-	if !u.Latest && u.Environment == "" {
-		return Errorf(EINVALID, "upstream: set exactly one of upstream.latest (true) and upstream.environment, or leave out upstream").WithField("upstream")
-	}
-	if u.Environment != "" {
-		if err := validateLabel("upstream.environment", u.Environment, MaxEnvironmentNameLength); err != nil {
-			return err
-		}
-	}
-	if u.Branch != "" {
-		if !u.Latest {
-			return Errorf(EINVALID, "upstream.branch only applies together with upstream.latest").WithField("upstream.branch")
-		}
-		if err := validateRegexp("upstream.branch", u.Branch); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (w DeployWindow) validate(field string) error {
-	if w.Kind != DeployWindowAllow && w.Kind != DeployWindowDeny {
-		return Errorf(EINVALID, "%s.kind %q is not valid: use \"allow\" or \"deny\"", field, truncateForMessage(w.Kind)).WithField(field + ".kind")
-	}
-	if err := validateSchedule(field, w.Schedule, w.TimeZone); err != nil {
-		return err
-	}
-	d, err := time.ParseDuration(w.Duration)
-	if err != nil || d <= 0 {
-		return Errorf(EINVALID, "%s.duration %q is not a positive duration such as \"2h\" or \"90m\"", field, truncateForMessage(w.Duration)).WithField(field + ".duration")
+		return Errorf(EINVALID, "%s %q is not an IANA time zone such as \"Europe/Berlin\"", field, Truncate(zone, maxQuoted)).WithField(field)
 	}
 	return nil
 }
@@ -272,16 +180,214 @@ func validateRegexp(field, expr string) error {
 	return nil
 }
 
-// UpstreamEnvironment returns the name of the environment release trains
-// take versions from, or "".
-func (e *Environment) UpstreamEnvironment() string {
-	if e.Config.Upstream == nil {
-		return ""
+// SortEnvironments orders environments the way people read a pipeline:
+// along the upstream chains (an environment after its upstream), then by
+// environment group, then by name. Environments without an upstream, or
+// fed by every new release, come first. Cycles cannot exist (PutEnvironment
+// refuses them); an unknown upstream counts as none.
+func SortEnvironments(envs []*Environment) {
+	byName := make(map[string]*Environment, len(envs))
+	for _, e := range envs {
+		byName[e.Name] = e
 	}
-	return e.Config.Upstream.Environment
+	depth := make(map[string]int, len(envs))
+	var depthOf func(e *Environment, seen int) int
+	depthOf = func(e *Environment, seen int) int {
+		if d, ok := depth[e.Name]; ok {
+			return d
+		}
+		d := 0
+		if up, ok := byName[e.UpstreamEnvironment()]; ok && seen < len(envs) {
+			d = depthOf(up, seen+1) + 1
+		}
+		depth[e.Name] = d
+		return d
+	}
+	for _, e := range envs {
+		depthOf(e, 0)
+	}
+	sort.SliceStable(envs, func(i, j int) bool {
+		a, b := envs[i], envs[j]
+		if depth[a.Name] != depth[b.Name] {
+			return depth[a.Name] < depth[b.Name]
+		}
+		if a.Config.EnvironmentGroup != b.Config.EnvironmentGroup {
+			return a.Config.EnvironmentGroup < b.Config.EnvironmentGroup
+		}
+		return a.Name < b.Name
+	})
 }
 
-// IsLatest reports whether every new release is deployed here automatically.
-func (e *Environment) IsLatest() bool {
-	return e.Config.Upstream != nil && e.Config.Upstream.Latest
+// PutEnvironment creates an environment or replaces its configuration.
+type PutEnvironment struct {
+	Name   string            `json:"name"`
+	Config EnvironmentConfig `json:"config"`
+}
+
+// Kind implements Command.
+func (*PutEnvironment) Kind() string { return KindEnvironmentPut }
+
+// Validate implements Command.
+func (p *PutEnvironment) Validate() error {
+	if err := ValidateEnvironmentName(p.Name); err != nil {
+		return err
+	}
+	if p.Config.Upstream != nil && p.Config.Upstream.Environment == p.Name {
+		return Errorf(EINVALID, "upstream.environment: %s cannot be its own upstream", p.Name).WithField("upstream.environment")
+	}
+	return p.Config.Validate()
+}
+
+func (p *PutEnvironment) apply(ctx context.Context, c *commandContext) (*Result, error) {
+	envs, err := c.environments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if up := p.Config.Upstream; up != nil && up.Environment != "" {
+		if _, ok := envs[up.Environment]; !ok {
+			return nil, Errorf(EINVALID, "upstream.environment %q does not exist; create it first", up.Environment).WithField("upstream.environment")
+		}
+	}
+	existing := envs[p.Name]
+	next := &Environment{Name: p.Name, Config: p.Config, CreatedAt: c.now, UpdatedAt: c.now}
+	envs[p.Name] = next
+	if cycle := upstreamCycle(envs, p.Name); cycle != "" {
+		return nil, Errorf(EINVALID, "upstream.environment: the upstream chain would form a cycle: %s", cycle).WithField("upstream.environment")
+	}
+	outcome := OutcomeCreated
+	if existing != nil {
+		if sameJSON(existing.Config, p.Config) {
+			return &Result{Outcome: OutcomeUnchanged, Environment: existing}, nil
+		}
+		next.CreatedAt = existing.CreatedAt
+		outcome = OutcomeUpdated
+	}
+	if err := c.tx.PutEnvironment(ctx, next); err != nil {
+		return nil, err
+	}
+	cfg := p.Config
+	c.change(Change{Op: ChangeEnvironmentPut, Environment: p.Name, Config: &cfg})
+	if existing == nil {
+		c.describe("Create environment %s", p.Name)
+	} else {
+		c.describe("Update environment %s", p.Name)
+	}
+	return &Result{Outcome: outcome, Environment: next}, nil
+}
+
+// upstreamCycle follows upstream.environment from start and returns the
+// cycle as "a → b → a" if it comes back to start, or "".
+func upstreamCycle(envs map[string]*Environment, start string) string {
+	path := []string{start}
+	seen := map[string]bool{start: true}
+	for cur := envs[start]; cur != nil; {
+		up := cur.UpstreamEnvironment()
+		if up == "" {
+			return ""
+		}
+		path = append(path, up)
+		if up == start {
+			return strings.Join(path, " → ")
+		}
+		if seen[up] {
+			return "" // a cycle that does not involve start predates this change
+		}
+		seen[up] = true
+		cur = envs[up]
+	}
+	return ""
+}
+
+// sameJSON reports whether a and b have the same JSON form: configs are
+// equal when they say the same, whether a list is nil or empty.
+func sameJSON(a, b any) bool {
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && string(ja) == string(jb)
+}
+
+// DeleteEnvironment deletes an environment with its locks and deployments.
+// It is refused while another environment names it as upstream.
+type DeleteEnvironment struct {
+	Name string `json:"name"`
+}
+
+// Kind implements Command.
+func (*DeleteEnvironment) Kind() string { return KindEnvironmentDelete }
+
+// Validate implements Command.
+func (d *DeleteEnvironment) Validate() error { return ValidateEnvironmentName(d.Name) }
+
+func (d *DeleteEnvironment) apply(ctx context.Context, c *commandContext) (*Result, error) {
+	envs, err := c.environments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := envs[d.Name]; !ok {
+		return nil, Errorf(ENOTFOUND, "environment %q not found", d.Name).WithField("environment")
+	}
+	for _, name := range slices.Sorted(maps.Keys(envs)) {
+		if envs[name].UpstreamEnvironment() == d.Name {
+			return nil, Errorf(ECONFLICT, "environment %s is the upstream of %s: change or delete %s first", d.Name, name, name)
+		}
+	}
+	locks, err := c.tx.FindLocks(ctx, LockFilter{Environment: d.Name})
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range locks {
+		if err := c.deleteLock(ctx, l, "environment deleted"); err != nil {
+			return nil, err
+		}
+	}
+	deps, err := c.tx.FindDeployments(ctx, DeploymentFilter{Environment: d.Name})
+	if err != nil {
+		return nil, err
+	}
+	for _, dep := range deps {
+		if err := c.tx.DeleteDeployment(ctx, dep.Application, d.Name); err != nil {
+			return nil, err
+		}
+		c.change(Change{Op: ChangeDeploymentDelete, Application: dep.Application, Environment: d.Name})
+	}
+	if err := c.tx.DeleteEnvironment(ctx, d.Name); err != nil {
+		return nil, err
+	}
+	c.change(Change{Op: ChangeEnvironmentDelete, Environment: d.Name})
+	c.describe("Delete environment %s", d.Name)
+	return &Result{Outcome: OutcomeDeleted}, nil
+}
+
+// environment returns an environment, cached for the command; ENOTFOUND
+// if it does not exist.
+func (c *commandContext) environment(ctx context.Context, name string) (*Environment, error) {
+	if e, ok := c.envs[name]; ok {
+		return e, nil
+	}
+	e, err := c.tx.FindEnvironment(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if c.envs == nil {
+		c.envs = make(map[string]*Environment)
+	}
+	c.envs[name] = e
+	return e, nil
+}
+
+// environments returns every environment by name.
+func (c *commandContext) environments(ctx context.Context) (map[string]*Environment, error) {
+	list, err := c.tx.FindEnvironments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	envs := make(map[string]*Environment, len(list))
+	if c.envs == nil {
+		c.envs = make(map[string]*Environment, len(list))
+	}
+	for _, e := range list {
+		envs[e.Name] = e
+		c.envs[e.Name] = e
+	}
+	return envs, nil
 }

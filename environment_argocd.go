@@ -8,7 +8,63 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/railyard-cd/railyard/internal/cron"
 )
+
+// ArgoCDConfig holds the Argo CD settings of an environment, with
+// Kuberpult's field names.
+type ArgoCDConfig struct {
+	// Layout is "per-application" (default: one file per Application) or
+	// "single-file" (Kuberpult's argocd/v1alpha1/<env>.yaml).
+	Layout                 string                   `json:"layout,omitempty"`
+	Destination            ArgoCDDestination        `json:"destination"`
+	SyncWindows            []ArgoCDSyncWindow       `json:"syncWindows,omitempty"`
+	AccessList             []ArgoCDAccessEntry      `json:"accessList,omitempty"`
+	IgnoreDifferences      []ArgoCDIgnoreDifference `json:"ignoreDifferences,omitempty"`
+	ApplicationAnnotations map[string]string        `json:"applicationAnnotations,omitempty"`
+	SyncOptions            []string                 `json:"syncOptions,omitempty"`
+}
+
+// Argo CD layouts.
+const (
+	ArgoCDLayoutPerApplication = "per-application"
+	ArgoCDLayoutSingleFile     = "single-file"
+)
+
+// ArgoCDDestination is where an environment's Applications deploy to.
+type ArgoCDDestination struct {
+	Name                 string `json:"name,omitempty"`
+	Server               string `json:"server,omitempty"`
+	Namespace            string `json:"namespace,omitempty"`
+	AppProjectNamespace  string `json:"appProjectNamespace,omitempty"`
+	ApplicationNamespace string `json:"applicationNamespace,omitempty"`
+}
+
+// ArgoCDSyncWindow is an Argo CD sync window on the environment's AppProject.
+type ArgoCDSyncWindow struct {
+	Kind         string   `json:"kind"`
+	Schedule     string   `json:"schedule"`
+	Duration     string   `json:"duration"`
+	Applications []string `json:"applications,omitempty"`
+}
+
+// ArgoCDAccessEntry is one cluster resource kind the AppProject may manage.
+type ArgoCDAccessEntry struct {
+	Group string `json:"group"`
+	Kind  string `json:"kind"`
+}
+
+// ArgoCDIgnoreDifference is one ignoreDifferences entry of the Applications.
+type ArgoCDIgnoreDifference struct {
+	Group                 string   `json:"group,omitempty"`
+	Kind                  string   `json:"kind"`
+	Name                  string   `json:"name,omitempty"`
+	Namespace             string   `json:"namespace,omitempty"`
+	JSONPointers          []string `json:"jsonPointers,omitempty"`
+	JQPathExpressions     []string `json:"jqPathExpressions,omitempty"`
+	ManagedFieldsManagers []string `json:"managedFieldsManagers,omitempty"`
+}
 
 // The Argo CD configuration of an environment is rendered into the
 // AppProject and the Applications of the manifest repository (package
@@ -64,7 +120,7 @@ func (a *ArgoCDConfig) validate() error {
 	switch a.Layout {
 	case "", ArgoCDLayoutPerApplication, ArgoCDLayoutSingleFile:
 	default:
-		return Errorf(EINVALID, "argocd.layout %q is not valid: use %q or %q", truncateForMessage(a.Layout), ArgoCDLayoutPerApplication, ArgoCDLayoutSingleFile).WithField("argocd.layout")
+		return Errorf(EINVALID, "argocd.layout %q is not valid: use %q or %q", Truncate(a.Layout, maxQuoted), ArgoCDLayoutPerApplication, ArgoCDLayoutSingleFile).WithField("argocd.layout")
 	}
 	var c argocdChecker
 	for _, check := range []func(*ArgoCDConfig) error{
@@ -100,7 +156,7 @@ func (c *argocdChecker) pattern(field, s string, max int, re *regexp.Regexp, wha
 		return err
 	}
 	if len(s) > max || !re.MatchString(s) {
-		return Errorf(EINVALID, "%s %q is not valid: it must be %s, at most %d characters", field, truncateForMessage(s), what, max).WithField(field)
+		return Errorf(EINVALID, "%s %q is not valid: it must be %s, at most %d characters", field, Truncate(s, maxQuoted), what, max).WithField(field)
 	}
 	return nil
 }
@@ -118,7 +174,7 @@ func (c *argocdChecker) destination(a *ArgoCDConfig) error {
 		return err
 	}
 	if d.Name != strings.TrimSpace(d.Name) {
-		return Errorf(EINVALID, "argocd.destination.name %q must not start or end with spaces", truncateForMessage(d.Name)).WithField("argocd.destination.name")
+		return Errorf(EINVALID, "argocd.destination.name %q must not start or end with spaces", Truncate(d.Name, maxQuoted)).WithField("argocd.destination.name")
 	}
 	if err := c.server(d.Server); err != nil {
 		return err
@@ -145,7 +201,7 @@ func (c *argocdChecker) server(server string) error {
 	u, err := url.Parse(server)
 	switch {
 	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
-		return Errorf(EINVALID, "%s %q must be the http or https URL of a Kubernetes API server, such as %q", field, truncateForMessage(server), "https://kubernetes.default.svc").WithField(field)
+		return Errorf(EINVALID, "%s %q must be the http or https URL of a Kubernetes API server, such as %q", field, Truncate(server, maxQuoted), "https://kubernetes.default.svc").WithField(field)
 	case u.User != nil:
 		return Errorf(EINVALID, "%s must not contain a user or password: it is written into every Application; give Argo CD the cluster's credentials instead", field).WithField(field)
 	}
@@ -159,13 +215,13 @@ func (c *argocdChecker) syncWindows(a *ArgoCDConfig) error {
 	for i, w := range a.SyncWindows {
 		field := fmt.Sprintf("argocd.syncWindows[%d]", i)
 		if w.Kind != "allow" && w.Kind != "deny" {
-			return Errorf(EINVALID, "%s.kind %q is not valid: use \"allow\" or \"deny\"", field, truncateForMessage(w.Kind)).WithField(field + ".kind")
+			return Errorf(EINVALID, "%s.kind %q is not valid: use \"allow\" or \"deny\"", field, Truncate(w.Kind, maxQuoted)).WithField(field + ".kind")
 		}
 		if err := c.text(field+".schedule", w.Schedule, false); err != nil {
 			return err
 		}
-		if _, err := cronParser.Parse(w.Schedule); err != nil {
-			return Errorf(EINVALID, "%s.schedule %q is not a valid cron expression: %v", field, truncateForMessage(w.Schedule), err).WithField(field + ".schedule")
+		if err := cron.CheckSyntax(w.Schedule); err != nil {
+			return Errorf(EINVALID, "%s.schedule %q is not a valid cron expression: %v", field, Truncate(w.Schedule, maxQuoted), err).WithField(field + ".schedule")
 		}
 		if err := validateCronZone(field+".schedule", w.Schedule); err != nil {
 			return err
@@ -174,7 +230,7 @@ func (c *argocdChecker) syncWindows(a *ArgoCDConfig) error {
 			return err
 		}
 		if d, err := time.ParseDuration(w.Duration); err != nil || d <= 0 {
-			return Errorf(EINVALID, "%s.duration %q is not a positive duration such as \"1h\" or \"30m\"", field, truncateForMessage(w.Duration)).WithField(field + ".duration")
+			return Errorf(EINVALID, "%s.duration %q is not a positive duration such as \"1h\" or \"30m\"", field, Truncate(w.Duration, maxQuoted)).WithField(field + ".duration")
 		}
 		for j, app := range w.Applications {
 			f := fmt.Sprintf("%s.applications[%d]", field, j)
@@ -278,11 +334,11 @@ func (c *argocdChecker) jsonPointer(field, p string) error {
 		return err
 	}
 	if !strings.HasPrefix(p, "/") {
-		return Errorf(EINVALID, "%s %q must be a JSON pointer starting with '/', such as \"/spec/replicas\"", field, truncateForMessage(p)).WithField(field)
+		return Errorf(EINVALID, "%s %q must be a JSON pointer starting with '/', such as \"/spec/replicas\"", field, Truncate(p, maxQuoted)).WithField(field)
 	}
 	for i := 0; i < len(p); i++ {
 		if p[i] == '~' && (i+1 == len(p) || (p[i+1] != '0' && p[i+1] != '1')) {
-			return Errorf(EINVALID, "%s %q: '~' must be followed by 0 or 1 (\"~0\" is '~', \"~1\" is '/')", field, truncateForMessage(p)).WithField(field)
+			return Errorf(EINVALID, "%s %q: '~' must be followed by 0 or 1 (\"~0\" is '~', \"~1\" is '/')", field, Truncate(p, maxQuoted)).WithField(field)
 		}
 	}
 	return nil
@@ -297,7 +353,7 @@ func (c *argocdChecker) syncOptions(a *ArgoCDConfig) error {
 			return err
 		}
 		if len(o) > 253 || !syncOptionRE.MatchString(o) {
-			return Errorf(EINVALID, "%s %q is not an Argo CD sync option: write Key=Value, such as \"CreateNamespace=true\"", field, truncateForMessage(o)).WithField(field)
+			return Errorf(EINVALID, "%s %q is not an Argo CD sync option: write Key=Value, such as \"CreateNamespace=true\"", field, Truncate(o, maxQuoted)).WithField(field)
 		}
 		key, _, _ := strings.Cut(o, "=")
 		if j, dup := seen[key]; dup {
@@ -340,7 +396,7 @@ func validateQualifiedName(field, key string) error {
 		prefix, name = "", key
 	}
 	bad := func(why string) error {
-		return Errorf(EINVALID, "%s key %q is not a valid Kubernetes annotation name: %s", field, truncateForMessage(key), why).WithField(field)
+		return Errorf(EINVALID, "%s key %q is not a valid Kubernetes annotation name: %s", field, Truncate(key, maxQuoted), why).WithField(field)
 	}
 	switch {
 	case hasPrefix && (prefix == "" || len(prefix) > 253 || !qualifiedNamePrefixRE.MatchString(prefix)):

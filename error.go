@@ -19,6 +19,11 @@ const (
 	EUNSUPPORTED  = "unsupported"  // e.g. a content type the endpoint does not take
 )
 
+// maxQuoted bounds how much of a person's input a message quotes: 60
+// characters and "…" (see Truncate), since an input may be megabytes
+// long.
+const maxQuoted = 61
+
 // Error is a domain error: a code, a message for the user, and optional
 // structured detail (the field at fault, the blockers of a deploy, the
 // differing field of a conflicting release).

@@ -100,3 +100,8 @@ type EventFilter struct {
 	// Limit caps the number of events; 0 means no limit.
 	Limit int
 }
+
+// Summary is the first line of the event's description, bounded.
+func (e *Event) Summary() string {
+	return ParseDescription(e.Description).Summary
+}

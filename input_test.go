@@ -145,7 +145,7 @@ func TestLockAndTrainInputRules(t *testing.T) {
 	h := newHarness(t).chain()
 	h.release("checkout", 1, "payments", "development")
 	lock := func(msg, link string) *railyard.CreateLock {
-		return &railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "staging", ID: "freeze", Message: msg, CILink: link}
+		return &railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "staging", ID: "freeze"}, Message: msg, CILink: link}
 	}
 	h.wantRefusal(t, lock("freeze\x00", ""), refusal{railyard.EINVALID, "message", "message must not contain control characters (found U+0000 at byte 6)"})
 	h.wantRefusal(t, lock("\x1b]0;pwned\x07freeze", ""), refusal{railyard.EINVALID, "message", "message must not contain control characters (found U+001B at byte 0)"})

@@ -1,9 +1,7 @@
 package railyard
 
 import (
-	"fmt"
 	"regexp"
-	"unicode/utf8"
 )
 
 // Name limits, from the product specification: environment names are
@@ -27,10 +25,10 @@ func validateLabel(field, value string, max int) error {
 		return Errorf(EINVALID, "%s must not be empty", field).WithField(field)
 	}
 	if len(value) > max {
-		return Errorf(EINVALID, "%s %q is %d characters long; at most %d are allowed", field, truncateForMessage(value), len(value), max).WithField(field)
+		return Errorf(EINVALID, "%s %q is %d characters long; at most %d are allowed", field, Truncate(value, maxQuoted), len(value), max).WithField(field)
 	}
 	if !dnsLabelRE.MatchString(value) {
-		return Errorf(EINVALID, "%s %q is not a valid name: use lowercase letters a-z, digits and '-', starting and ending with a letter or digit", field, truncateForMessage(value)).WithField(field)
+		return Errorf(EINVALID, "%s %q is not a valid name: use lowercase letters a-z, digits and '-', starting and ending with a letter or digit", field, Truncate(value, maxQuoted)).WithField(field)
 	}
 	return nil
 }
@@ -62,22 +60,7 @@ func ValidateLockID(id string) error {
 		return Errorf(EINVALID, "lock id must not be empty").WithField("lockId")
 	}
 	if !lockIDRE.MatchString(id) {
-		return Errorf(EINVALID, "lock id %q is not valid: start with a letter or digit, then up to %d letters, digits, '.', '_' or '-'", truncateForMessage(id), MaxLockIDLength-1).WithField("lockId")
+		return Errorf(EINVALID, "lock id %q is not valid: start with a letter or digit, then up to %d letters, digits, '.', '_' or '-'", Truncate(id, maxQuoted), MaxLockIDLength-1).WithField("lockId")
 	}
 	return nil
-}
-
-// truncateForMessage keeps error messages short when the input is huge.
-// It cuts at a character boundary, so a message never holds half of a
-// UTF-8 sequence.
-func truncateForMessage(s string) string {
-	const max = 60
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > max-utf8.UTFMax && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return fmt.Sprintf("%s…", s[:cut])
 }

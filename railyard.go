@@ -3,9 +3,13 @@
 //
 // The root package holds the plain domain types, their validation, the coded
 // errors, the Store interface and the Engine that applies commands to a Store
-// inside one transaction. Subpackages are named after the dependency they
-// wrap (sqlite, http) and depend on this package, never on each other; only
-// cmd/railyard wires them together.
+// inside one transaction. It is grouped by noun: each concept's type, its
+// commands and its rules share one file (environment.go, release.go,
+// deploy.go, lock.go, train.go, reconcile.go, …); engine.go applies
+// commands and query.go reads. Machinery that knows nothing of Railyard is
+// sealed in internal/ (cron, yamlcheck, jsonstrict). Subpackages are named
+// after the dependency they wrap (sqlite, http) and depend on this package,
+// never on each other; only cmd/railyard wires them together.
 package railyard
 
 import (
@@ -61,7 +65,7 @@ func (a Actor) Validate() error {
 // that tests are exact and never sleep.
 type Clock func() time.Time
 
-// now returns t truncated to microseconds in UTC: the precision every store
+// normalizeTime returns t truncated to microseconds in UTC: the precision every store
 // keeps, so that a value read back equals the value written.
 func normalizeTime(t time.Time) time.Time {
 	return t.UTC().Truncate(time.Microsecond)

@@ -1,6 +1,7 @@
 package railyard
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -95,4 +96,23 @@ func retiredVersionError(rel *Release, r *RetiredRelease) *Error {
 	}
 	return Errorf(ECONFLICT, "version %d of %s %s %s on %s; %s", rel.Version, rel.Application, what, gone,
 		r.RetiredAt.Format(time.RFC3339), advice).WithField("version")
+}
+
+// refuseRetiredVersion answers ECONFLICT if rel's version was used before
+// and retired: a version number names one content for ever.
+func (c *commandContext) refuseRetiredVersion(ctx context.Context, rel *Release) error {
+	retired, err := c.tx.FindRetiredRelease(ctx, rel.Application, rel.Version)
+	switch {
+	case err == nil:
+		return retiredVersionError(rel, retired)
+	case ErrorCode(err) == ENOTFOUND:
+		return nil
+	default:
+		return err
+	}
+}
+
+// retireRelease deletes a release and records its version as retired.
+func (c *commandContext) retireRelease(ctx context.Context, app string, version int64, reason string) error {
+	return c.tx.RetireRelease(ctx, &RetiredRelease{Application: app, Version: version, Reason: reason, RetiredAt: c.now})
 }

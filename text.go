@@ -95,7 +95,7 @@ func validateLink(field, link string) error {
 	}
 	u, err := url.Parse(link)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return Errorf(EINVALID, "%s %q must be an http or https URL", field, truncateForMessage(link)).WithField(field)
+		return Errorf(EINVALID, "%s %q must be an http or https URL", field, Truncate(link, maxQuoted)).WithField(field)
 	}
 	// A link is written into the manifest repository, the audit log and
 	// the UI, which everyone who may read them can see: a user name or

@@ -72,13 +72,16 @@ func TestValidateLink(t *testing.T) {
 	}
 }
 
-func TestTruncateForMessageKeepsCharacters(t *testing.T) {
+// TestMessagesQuoteWholeCharacters checks that a message quoting a long
+// input (Truncate with maxQuoted) keeps 60 whole characters: it never
+// cuts a UTF-8 sequence.
+func TestMessagesQuoteWholeCharacters(t *testing.T) {
 	t.Parallel()
 	s := "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" + "日本語" // 59 ASCII bytes, then 3-byte characters
-	if got, want := truncateForMessage(s), "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa…"; got != want {
+	if got, want := Truncate(s, maxQuoted), "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa日…"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	if got := truncateForMessage(s + "x"); !utf8.ValidString(got) {
+	if got := Truncate(s+"x", maxQuoted); !utf8.ValidString(got) {
 		t.Errorf("got %q: not UTF-8", got)
 	}
 }

@@ -111,15 +111,15 @@ func TestTrainSkipAndQueueMatrix(t *testing.T) {
 		{name: "environment lock", setup: func(h *harness) {
 			h.deploy("checkout", "staging", 2)
 			h.deploy("checkout", prod, 1)
-			lock(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: prod, ID: "freeze", Message: "m"})(h)
+			lock(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: prod, ID: "freeze"}, Message: "m"})(h)
 		}, outcome: "queued", state: "1/2", blockers: "environment"},
 		{name: "application lock", setup: func(h *harness) {
 			h.deploy("checkout", "staging", 2)
-			lock(&railyard.CreateLock{LockKind: railyard.LockApplication, Environment: prod, Application: "checkout", ID: "bug", Message: "m"})(h)
+			lock(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockApplication, Environment: prod, Application: "checkout", ID: "bug"}, Message: "m"})(h)
 		}, outcome: "queued", state: "-/2", blockers: "application"},
 		{name: "team lock", setup: func(h *harness) {
 			h.deploy("checkout", "staging", 2)
-			lock(&railyard.CreateLock{LockKind: railyard.LockTeam, Environment: prod, Team: "payments", ID: "audit", Message: "m"})(h)
+			lock(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockTeam, Environment: prod, Team: "payments", ID: "audit"}, Message: "m"})(h)
 		}, outcome: "queued", state: "-/2", blockers: "team"},
 		{name: "deny window open", setup: func(h *harness) {
 			h.deploy("checkout", "staging", 2)
@@ -136,11 +136,11 @@ func TestTrainSkipAndQueueMatrix(t *testing.T) {
 		{name: "lock and window", setup: func(h *harness) {
 			h.deploy("checkout", "staging", 2)
 			windows(deny("0 9 * * *", "1h", ""))(h)
-			lock(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: prod, ID: "freeze", Message: "m"})(h)
+			lock(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: prod, ID: "freeze"}, Message: "m"})(h)
 		}, outcome: "queued", state: "-/2", blockers: "environment,window"},
 		{name: "queue replaced by the upstream version", setup: func(h *harness) {
 			h.deploy("checkout", "staging", 1)
-			lock(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: prod, ID: "freeze", Message: "m"})(h)
+			lock(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: prod, ID: "freeze"}, Message: "m"})(h)
 			h.must(&railyard.Deploy{Application: "checkout", Environment: prod, Version: 2, LockBehavior: railyard.LockBehaviorQueue})
 		}, outcome: "queued", state: "-/1", blockers: "environment"},
 	}
@@ -194,14 +194,14 @@ func TestTrainEntryShowsFromAndTo(t *testing.T) {
 func TestBlockedTrainAgainChangesNothing(t *testing.T) {
 	h := trainHarness(t)
 	h.deploy("checkout", "staging", 2)
-	h.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "production", ID: "freeze", Message: "m"})
+	h.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "production", ID: "freeze"}, Message: "m"})
 	h.train(&railyard.ReleaseTrain{Environment: "production"})
 	before := h.lastEventID()
 	res := h.train(&railyard.ReleaseTrain{Environment: "production"})
 	assertEqual(t, "outcome", outcomes(res.Train), "production/checkout=queued")
 	assertEqual(t, "no second event", h.lastEventID(), before)
 	// When the lock goes, the queued version is deployed.
-	h.must(&railyard.DeleteLock{LockKind: railyard.LockEnvironment, Environment: "production", ID: "freeze"})
+	h.must(&railyard.DeleteLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "production", ID: "freeze"}})
 	assertEqual(t, "state", h.state("checkout", "production"), "2/-")
 }
 
@@ -216,7 +216,7 @@ func TestGroupTrainWithOneEnvironmentLocked(t *testing.T) {
 	h.release("search", 1, "discovery", all...)
 	h.deploy("checkout", "staging", 1)
 	h.deploy("search", "staging", 1)
-	h.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "jp-prod", ID: "golden-week", Message: "holidays"})
+	h.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "jp-prod", ID: "golden-week"}, Message: "holidays"})
 	before := h.lastEventID()
 
 	res := h.train(&railyard.ReleaseTrain{Group: "prod"})
@@ -245,7 +245,7 @@ func TestTrainTeamFilterAgainstTeamLocks(t *testing.T) {
 		h.release(app.name, 1, app.team, "development", "staging", "production")
 		h.deploy(app.name, "staging", 1)
 	}
-	h.must(&railyard.CreateLock{LockKind: railyard.LockTeam, Environment: "production", Team: "payments", ID: "audit", Message: "audit"})
+	h.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockTeam, Environment: "production", Team: "payments", ID: "audit"}, Message: "audit"})
 
 	res := h.train(&railyard.ReleaseTrain{Environment: "production", Team: "discovery"})
 	assertEqual(t, "discovery", outcomes(res.Train), "production/search=deployed")
@@ -265,11 +265,11 @@ func TestTrainFromLatestReleases(t *testing.T) {
 	h := newHarness(t)
 	h.put("development", railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Latest: true, Branch: "^main$"}})
 	h.releaseFrom("checkout", 1, "payments", "main", "development")
-	h.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "development", ID: "l", Message: "m"})
+	h.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "development", ID: "l"}, Message: "m"})
 	h.releaseFrom("checkout", 2, "payments", "main", "development")
 	h.releaseFrom("checkout", 3, "payments", "feature/x", "development")
 	h.releaseFrom("search", 1, "discovery", "feature/y", "development")
-	h.must(&railyard.DeleteLock{LockKind: railyard.LockEnvironment, Environment: "development", ID: "l"})
+	h.must(&railyard.DeleteLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "development", ID: "l"}})
 	h.deploy("checkout", "development", 1)
 	// The newest release from a branch matching upstream.branch is 2;
 	// search has none.
@@ -294,7 +294,7 @@ func TestPromote(t *testing.T) {
 	res = h.train(&railyard.ReleaseTrain{Environment: "production", Application: "checkout"})
 	assertEqual(t, "again", res.Train.Description, "Promote checkout 2 to production from staging: skipped (already-current)")
 
-	h.must(&railyard.CreateLock{LockKind: railyard.LockApplication, Environment: "production", Application: "search", ID: "bug", Message: "m"})
+	h.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockApplication, Environment: "production", Application: "search", ID: "bug"}, Message: "m"})
 	res = h.train(&railyard.ReleaseTrain{Environment: "production", Application: "search"})
 	assertEqual(t, "queued", res.Event.Description, `Promote search 1 to production from staging: queued (blocked by application lock "bug")`)
 	assertEqual(t, "state", h.state("search", "production"), "-/1")

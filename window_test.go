@@ -1,6 +1,7 @@
 package railyard_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -158,4 +159,171 @@ func TestEvaluateDeployWindowsRejectsInvalid(t *testing.T) {
 		_, err := railyard.EvaluateDeployWindows([]railyard.DeployWindow{w}, t0)
 		assertEqual(t, w.Schedule+" code", railyard.ErrorCode(err), railyard.EINVALID)
 	}
+}
+
+// officeHours is production's allow window: weekdays 09:00–17:00 Berlin
+// time. t0 (Monday 2026-11-02 09:00 UTC) is 10:00 CET, inside it.
+var officeHours = allow("0 9 * * 1-5", "8h", "Europe/Berlin")
+
+// windowHarness is trainHarness with production open only in office hours.
+func windowHarness(t *testing.T, windows ...railyard.DeployWindow) *harness {
+	h := trainHarness(t)
+	h.put("production", railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Environment: "staging"}, DeployWindows: windows})
+	return h
+}
+
+func TestQueuedByWindowDeployedWhenItOpens(t *testing.T) {
+	h := windowHarness(t, officeHours)
+	h.deploy("checkout", "staging", 2)
+	h.now = berlin("2026-11-02 18:00 CET")
+	res := h.train(&railyard.ReleaseTrain{Environment: "production"})
+	assertEqual(t, "queued", outcomes(res.Train), "production/checkout=queued")
+	b := res.Train.Environments[0].Applications[0].Blockers[0]
+	assertEqual(t, "blocker", b.Description, `deploy window: outside every allow window; next: allow window "0 9 * * 1-5" for 8h (Europe/Berlin); deploys allowed again at 2026-11-03T08:00:00Z`)
+	assertEqual(t, "blocker window", *b.Window, officeHours)
+
+	h.now = berlin("2026-11-03 08:59 CET")
+	if ev := h.reconcile(); ev != nil {
+		t.Fatalf("reconcile while the window is closed recorded %q", ev.Description)
+	}
+	assertEqual(t, "still queued", h.state("checkout", "production"), "-/2")
+
+	h.now = berlin("2026-11-03 09:00 CET")
+	ev := h.reconcile()
+	if ev == nil {
+		t.Fatal("no event when the window opened")
+	}
+	assertEqual(t, "actor", ev.Actor, railyard.SystemActor)
+	assertEqual(t, "kind", ev.Kind, railyard.KindReconcile)
+	assertEqual(t, "description", ev.Description, "Deploy queued checkout 2 to production (deploy window opened)")
+	assertEqual(t, "reason", ev.Changes[0].Reason, "deploy window opened")
+	assertEqual(t, "deployed by", h.state("checkout", "production"), "2/-")
+	if ev := h.reconcile(); ev != nil {
+		t.Errorf("second reconcile recorded %q", ev.Description)
+	}
+}
+
+func TestWindowAndLockTogether(t *testing.T) {
+	lock := &railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "production", ID: "freeze"}, Message: "m"}
+	unlock := &railyard.DeleteLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "production", ID: "freeze"}}
+
+	t.Run("lock goes while the window is closed", func(t *testing.T) {
+		h := windowHarness(t, officeHours)
+		h.deploy("checkout", "staging", 2)
+		h.must(lock)
+		h.now = berlin("2026-11-02 18:00 CET")
+		h.train(&railyard.ReleaseTrain{Environment: "production"})
+		res := h.must(unlock)
+		assertEqual(t, "unlock deploys nothing", res.Event.Description, "Unlock production (freeze)")
+		assertEqual(t, "queued", h.state("checkout", "production"), "-/2")
+		h.now = berlin("2026-11-03 09:30 CET")
+		assertEqual(t, "window opens", h.reconcile().Changes[0].Reason, "deploy window opened")
+		assertEqual(t, "deployed", h.state("checkout", "production"), "2/-")
+	})
+	t.Run("window opens while locked", func(t *testing.T) {
+		h := windowHarness(t, officeHours)
+		h.deploy("checkout", "staging", 2)
+		h.must(lock)
+		h.now = berlin("2026-11-02 18:00 CET")
+		h.train(&railyard.ReleaseTrain{Environment: "production"})
+		h.now = berlin("2026-11-03 09:30 CET")
+		if ev := h.reconcile(); ev != nil {
+			t.Fatalf("reconcile deployed through a lock: %q", ev.Description)
+		}
+		res := h.must(unlock)
+		assertEqual(t, "unlock deploys", res.Event.Description, "Unlock production (freeze), deploy queued checkout 2 to production")
+	})
+	t.Run("expired lock in a closed window", func(t *testing.T) {
+		h := windowHarness(t, officeHours)
+		h.deploy("checkout", "staging", 2)
+		exp := berlin("2026-11-02 17:30 CET")
+		h.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "production", ID: "short"}, Message: "m", ExpiresAt: &exp})
+		h.train(&railyard.ReleaseTrain{Environment: "production"})
+		h.now = berlin("2026-11-02 18:00 CET")
+		ev := h.reconcile()
+		assertEqual(t, "lock removed only", ev.Description, "Remove expired locks: production (short)")
+		assertEqual(t, "still queued", h.state("checkout", "production"), "-/2")
+		h.now = berlin("2026-11-03 09:00 CET")
+		assertEqual(t, "deployed at opening", h.reconcile().Description, "Deploy queued checkout 2 to production (deploy window opened)")
+	})
+	t.Run("expired lock in an open window", func(t *testing.T) {
+		h := windowHarness(t, officeHours)
+		h.deploy("checkout", "staging", 2)
+		exp := t0.Add(time.Hour)
+		h.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "production", ID: "short"}, Message: "m", ExpiresAt: &exp})
+		h.train(&railyard.ReleaseTrain{Environment: "production"})
+		h.now = t0.Add(2 * time.Hour)
+		ev := h.reconcile()
+		assertEqual(t, "description", ev.Description, "Remove expired locks: production (short); deploy queued checkout 2 to production")
+		assertEqual(t, "reason", ev.Changes[1].Reason, "queued version, last blocker removed")
+	})
+}
+
+func TestManualDeployInClosedWindow(t *testing.T) {
+	lunch := deny("0 9 * * *", "1h", "")
+	for _, tc := range []struct {
+		behavior railyard.LockBehavior
+		state    string
+	}{{"", "1/-"}, {railyard.LockBehaviorFail, "1/-"}, {railyard.LockBehaviorQueue, "1/2"}, {railyard.LockBehaviorIgnore, "2/-"}} {
+		t.Run(string(tc.behavior), func(t *testing.T) {
+			h := windowHarness(t, lunch)
+			h.deploy("checkout", "production", 1)
+			before := h.snapshot()
+			cmd := &railyard.Deploy{Application: "checkout", Environment: "production", Version: 2, LockBehavior: tc.behavior}
+			switch tc.behavior {
+			case "", railyard.LockBehaviorFail:
+				err := h.fail(railyard.ELOCKED, cmd)
+				assertEqual(t, "blocker kind", err.Blockers[0].Kind, railyard.BlockerWindow)
+				if !strings.Contains(err.Message, `blocked by deploy window: inside deny window "0 9 * * *" for 1h (UTC)`) {
+					t.Errorf("message %q does not name the window", err.Message)
+				}
+				assertEqual(t, "unchanged", h.snapshot(), before)
+			case railyard.LockBehaviorQueue:
+				res := h.must(cmd)
+				assertEqual(t, "description", res.Event.Description, `Queue checkout 2 in production (blocked by deny window "0 9 * * *")`)
+			case railyard.LockBehaviorIgnore:
+				res := h.must(cmd)
+				assertEqual(t, "description", res.Event.Description, `Deploy checkout 2 to production, overriding deny window "0 9 * * *"`)
+				assertEqual(t, "recorded", res.Event.Changes[0].Blockers[0].Window.Schedule, "0 9 * * *")
+				assertEqual(t, "reason", res.Event.Changes[0].Reason, `manual, overriding deny window "0 9 * * *"`)
+			}
+			assertEqual(t, "state", h.state("checkout", "production"), tc.state)
+		})
+	}
+}
+
+func TestNewReleaseQueuedByWindow(t *testing.T) {
+	h := newHarness(t)
+	h.put("development", railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Latest: true},
+		DeployWindows: []railyard.DeployWindow{deny("0 9 * * *", "1h", "")}})
+	res := h.release("checkout", 1, "payments", "development")
+	assertEqual(t, "description", res.Event.Description, "Release checkout 1, queue in development (deploy window closed)")
+	h.now = t0.Add(time.Hour)
+	assertEqual(t, "deployed when it opens", h.reconcile().Description, "Deploy queued checkout 1 to development (deploy window opened)")
+}
+
+func TestDeployWindowState(t *testing.T) {
+	h := windowHarness(t, officeHours)
+	st, err := h.eng.DeployWindowState(context.Background(), "production")
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertEqual(t, "allowed", st.Allowed, true)
+	assertEqual(t, "until", *st.NextChange, utc("2026-11-02 16:00"))
+	st, _ = h.eng.DeployWindowState(context.Background(), "staging")
+	assertEqual(t, "no windows", st.Allowed && st.NextChange == nil, true)
+	_, err = h.eng.DeployWindowState(context.Background(), "nope")
+	assertEqual(t, "unknown", railyard.ErrorCode(err), railyard.ENOTFOUND)
+}
+
+func TestQueueOutsideAllowWindowAndWindowRemoved(t *testing.T) {
+	h := windowHarness(t, officeHours)
+	h.now = berlin("2026-11-02 20:00 CET")
+	res := h.must(&railyard.Deploy{Application: "checkout", Environment: "production", Version: 2, LockBehavior: railyard.LockBehaviorQueue})
+	assertEqual(t, "description", res.Event.Description, `Queue checkout 2 in production (blocked by outside allow window "0 9 * * 1-5")`)
+	// Without windows, nothing blocks any more: Reconcile deploys it.
+	h.put("production", railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Environment: "staging"}})
+	ev := h.reconcile()
+	assertEqual(t, "reconcile", ev.Description, "Deploy queued checkout 2 to production")
+	assertEqual(t, "reason", ev.Changes[0].Reason, "queued version, last blocker removed")
 }

@@ -166,8 +166,8 @@ func BenchmarkResume(b *testing.B) {
 			for i := 0; i < 50; i++ {
 				var cmds []railyard.Command
 				for j := 0; j < 50; j++ { // a lock put and deleted: the trees stay small
-					cmds = append(cmds, &railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "development", ID: "hold", Message: "Hold"},
-						&railyard.DeleteLock{LockKind: railyard.LockEnvironment, Environment: "development", ID: "hold"})
+					cmds = append(cmds, &railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "development", ID: "hold"}, Message: "Hold"},
+						&railyard.DeleteLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "development", ID: "hold"}})
 				}
 				e.must(cmds...)
 			}

@@ -69,19 +69,19 @@ func TestCommitOfEachEvent(t *testing.T) {
 				ApplicationAnnotations: map[string]string{"notifications.argoproj.io/subscribe.on-sync-failed.slack": "prod-alerts"},
 			}})},
 		{"release-auto-deploy", releaseCmd("checkout", 1, "payments", "development", "production")},
-		{"lock-environment", &railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "production", ID: "peak", Message: "Peak hours", CILink: "https://ci.example.com/1", ExpiresAt: &exp}},
-		{"lock-application", &railyard.CreateLock{LockKind: railyard.LockApplication, Environment: "development", Application: "checkout", ID: "debug", Message: "Debugging"}},
-		{"lock-team", &railyard.CreateLock{LockKind: railyard.LockTeam, Environment: "development", Team: "payments", ID: "audit", Message: "Audit"}},
+		{"lock-environment", &railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "production", ID: "peak"}, Message: "Peak hours", CILink: "https://ci.example.com/1", ExpiresAt: &exp}},
+		{"lock-application", &railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockApplication, Environment: "development", Application: "checkout", ID: "debug"}, Message: "Debugging"}},
+		{"lock-team", &railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockTeam, Environment: "development", Team: "payments", ID: "audit"}, Message: "Audit"}},
 		{"release-queued", releaseCmd("checkout", 2, "payments", "development", "production")},
-		{"unlock-application", &railyard.DeleteLock{LockKind: railyard.LockApplication, Environment: "development", Application: "checkout", ID: "debug"}},
-		{"unlock-team-deploys-queue", &railyard.DeleteLock{LockKind: railyard.LockTeam, Environment: "development", Team: "payments", ID: "audit"}},
+		{"unlock-application", &railyard.DeleteLock{LockTarget: railyard.LockTarget{Kind: railyard.LockApplication, Environment: "development", Application: "checkout", ID: "debug"}}},
+		{"unlock-team-deploys-queue", &railyard.DeleteLock{LockTarget: railyard.LockTarget{Kind: railyard.LockTeam, Environment: "development", Team: "payments", ID: "audit"}}},
 		{"deploy-manual-ignore", &railyard.Deploy{Application: "checkout", Environment: "production", Version: 2, LockBehavior: railyard.LockBehaviorIgnore}},
 		{"team-change", releaseCmd("checkout", 3, "shop", "development")},
 		{"environment-update", envCmd("production", railyard.EnvironmentConfig{
 			Upstream: &railyard.Upstream{Latest: true}, EnvironmentGroup: "prod",
 			ArgoCD: &railyard.ArgoCDConfig{Destination: railyard.ArgoCDDestination{Name: "prod-cluster", Namespace: "shop"}}})},
-		{"lock-group", &railyard.CreateLock{LockKind: railyard.LockGroup, Group: "prod", ID: "freeze", Message: "Release freeze"}},
-		{"unlock-group", &railyard.DeleteLock{LockKind: railyard.LockGroup, Group: "prod", ID: "freeze"}},
+		{"lock-group", &railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockGroup, Group: "prod", ID: "freeze"}, Message: "Release freeze"}},
+		{"unlock-group", &railyard.DeleteLock{LockTarget: railyard.LockTarget{Kind: railyard.LockGroup, Group: "prod", ID: "freeze"}}},
 		{"undeploy-release", &railyard.CreateRelease{Application: "checkout", Version: 4, Undeploy: true, Manifests: map[string]string{"development": "", "production": ""}}},
 		{"undeploy-production", &railyard.Deploy{Application: "checkout", Environment: "production", Version: 4, LockBehavior: railyard.LockBehaviorIgnore}},
 		{"application-delete", &railyard.DeleteApplication{Name: "checkout"}},
@@ -135,12 +135,12 @@ func day(e *testEnv) {
 		e.must(&railyard.Deploy{Application: app.name, Environment: "production", Version: 1})
 	}
 	at("09:30")
-	e.must(&railyard.CreateLock{LockKind: railyard.LockApplication, Environment: "development", Application: "search", ID: "reindex", Message: "Reindexing, do not touch"})
+	e.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockApplication, Environment: "development", Application: "search", ID: "reindex"}, Message: "Reindexing, do not touch"})
 	e.must(releaseCmd("search", 2, "discovery", "development", "staging", "production"))
 	e.must(releaseCmd("checkout", 2, "payments", "development", "staging", "production"))
 	at("11:00")
 	lunch := time.Date(2026, 11, 2, 13, 0, 0, 0, time.UTC)
-	e.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "production", ID: "peak", Message: "Lunch peak", ExpiresAt: &lunch})
+	e.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "production", ID: "peak"}, Message: "Lunch peak", ExpiresAt: &lunch})
 	e.must(&railyard.Deploy{Application: "checkout", Environment: "staging", Version: 2})
 	e.must(&railyard.Deploy{Application: "checkout", Environment: "production", Version: 2, LockBehavior: railyard.LockBehaviorQueue})
 	at("13:05")
@@ -148,13 +148,13 @@ func day(e *testEnv) {
 		e.t.Fatal(err)
 	}
 	at("14:00")
-	e.must(&railyard.DeleteLock{LockKind: railyard.LockApplication, Environment: "development", Application: "search", ID: "reindex"})
+	e.must(&railyard.DeleteLock{LockTarget: railyard.LockTarget{Kind: railyard.LockApplication, Environment: "development", Application: "search", ID: "reindex"}})
 	e.must(&railyard.CreateRelease{Application: "cart", Undeploy: true, Manifests: map[string]string{"development": "", "staging": "", "production": ""}})
 	e.must(&railyard.Deploy{Application: "cart", Environment: "staging", Version: 2},
 		&railyard.Deploy{Application: "cart", Environment: "production", Version: 2})
 	e.must(&railyard.DeleteApplication{Name: "cart"})
 	at("16:00")
-	e.must(&railyard.CreateLock{LockKind: railyard.LockTeam, Environment: "staging", Team: "payments", ID: "weekend", Message: "Weekend"})
+	e.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockTeam, Environment: "staging", Team: "payments", ID: "weekend"}, Message: "Weekend"})
 	e.must(releaseCmd("checkout", 3, "payments", "development", "staging", "production"))
 }
 

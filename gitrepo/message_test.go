@@ -25,13 +25,13 @@ func testCommitMessageOfALargeEvent(t *testing.T, newEnv func(testing.TB) *testE
 	t.Parallel()
 	e := newEnv(t)
 	e.must(envCmd("env-02", railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Latest: true}}))
-	e.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "env-02", ID: "db-migration", Message: "DB migration"})
+	e.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "env-02", ID: "db-migration"}, Message: "DB migration"})
 	var cmds []railyard.Command
 	for i := range 30 {
 		cmds = append(cmds, releaseCmd(fmt.Sprintf("app-%02d", i), 2, "shop", "env-02"))
 	}
 	e.must(cmds...)
-	e.must(&railyard.DeleteLock{LockKind: railyard.LockEnvironment, Environment: "env-02", ID: "db-migration"})
+	e.must(&railyard.DeleteLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "env-02", ID: "db-migration"}})
 	e.sync()
 	var details []string
 	for i := range 20 {
@@ -50,14 +50,16 @@ func testCommitMessageOfALargeEvent(t *testing.T, newEnv func(testing.TB) *testE
 	}
 
 	// A lock message whose lines look like trailers is quoted in the body.
-	e.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "env-02", ID: "trick",
-		Message: "Checking the trailers\nRailyard-Event: 999"})
+	e.must(&railyard.CreateLock{
+		LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "env-02", ID: "trick"},
+		Message:    "Checking the trailers\nRailyard-Event: 999",
+	})
 	e.sync()
 	assertMessage(t, e, "Lock env-02 (trick): Checking the trailers\n\n> Checking the trailers\n> Railyard-Event: 999\n\n"+
 		"Railyard-Kind: lock.create\nRailyard-Event: 35\n")
 
 	e.x = e.newExporter() // a restart: resume reads the trailers
-	e.must(&railyard.DeleteLock{LockKind: railyard.LockEnvironment, Environment: "env-02", ID: "old"})
+	e.must(&railyard.DeleteLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "env-02", ID: "old"}})
 	e.sync()
 	assertTrailers(t, e, 36)
 }
@@ -80,8 +82,12 @@ func recordOldEvent(t *testing.T, e *testEnv, description string) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	lock := &railyard.Lock{Kind: railyard.LockEnvironment, Environment: "env-02", ID: "old", Message: "Old",
-		CreatedBy: alice, CreatedAt: e.now}
+	lock := &railyard.Lock{
+		LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "env-02", ID: "old"},
+		Message:    "Old",
+		CreatedBy:  alice,
+		CreatedAt:  e.now,
+	}
 	err := db.Update(context.Background(), func(tx railyard.Tx) error {
 		if err := tx.PutLock(context.Background(), lock); err != nil {
 			return err

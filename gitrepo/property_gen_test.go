@@ -460,16 +460,16 @@ func (g *propGen) lockBehavior() railyard.LockBehavior {
 
 // lock returns a lock of any of the four kinds, often with an expiry.
 func (g *propGen) lock() *railyard.CreateLock {
-	l := &railyard.CreateLock{ID: g.name(propLocks), Message: g.text(railyard.MaxLockMessageBytes, true), CILink: g.ciLink()}
+	l := &railyard.CreateLock{LockTarget: railyard.LockTarget{ID: g.name(propLocks)}, Message: g.text(railyard.MaxLockMessageBytes, true), CILink: g.ciLink()}
 	switch g.rng.IntN(4) {
 	case 0:
-		l.LockKind, l.Environment = railyard.LockEnvironment, g.env()
+		l.LockTarget.Kind, l.Environment = railyard.LockEnvironment, g.env()
 	case 1:
-		l.LockKind, l.Environment, l.Application = railyard.LockApplication, g.env(), g.app()
+		l.LockTarget.Kind, l.Environment, l.Application = railyard.LockApplication, g.env(), g.app()
 	case 2:
-		l.LockKind, l.Environment, l.Team = railyard.LockTeam, g.env(), g.team()
+		l.LockTarget.Kind, l.Environment, l.Team = railyard.LockTeam, g.env(), g.team()
 	default:
-		l.LockKind, l.Group = railyard.LockGroup, g.group()
+		l.LockTarget.Kind, l.Group = railyard.LockGroup, g.group()
 	}
 	if g.chance(0.4) {
 		at := g.now().Add(time.Duration(g.rng.Int64N(int64(6*time.Hour))) - time.Hour)
@@ -483,15 +483,15 @@ func (g *propGen) lock() *railyard.CreateLock {
 func (g *propGen) unlock() *railyard.DeleteLock {
 	locks, _ := g.eng.FindLocks(context.Background(), railyard.LockFilter{})
 	if len(locks) == 0 || g.chance(0.1) {
-		return &railyard.DeleteLock{LockKind: railyard.LockGroup, Group: g.name(propGroups), ID: g.name(propLocks)}
+		return &railyard.DeleteLock{LockTarget: railyard.LockTarget{Kind: railyard.LockGroup, Group: g.name(propGroups), ID: g.name(propLocks)}}
 	}
 	l := pick(g, locks...)
 	if g.chance(0.2) {
 		// A group lock is the environment locks with its id in the
 		// group's members: delete them all at once.
-		return &railyard.DeleteLock{LockKind: railyard.LockGroup, Group: g.group(), ID: l.ID}
+		return &railyard.DeleteLock{LockTarget: railyard.LockTarget{Kind: railyard.LockGroup, Group: g.group(), ID: l.ID}}
 	}
-	return &railyard.DeleteLock{LockKind: l.Kind, Environment: l.Environment, Application: l.Application, Team: l.Team, ID: l.ID}
+	return &railyard.DeleteLock{LockTarget: railyard.LockTarget{Kind: l.Kind, Environment: l.Environment, Application: l.Application, Team: l.Team, ID: l.ID}}
 }
 
 // train returns a release train into an environment or a group.

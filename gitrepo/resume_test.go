@@ -94,8 +94,8 @@ func railyardLine(from, to int) string {
 // on top.
 func sixEvents(e *testEnv) {
 	e.must(envCmd("development", railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Latest: true}}))
-	e.must(&railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "development", ID: "a", Message: "Maintenance"})
-	e.must(&railyard.DeleteLock{LockKind: railyard.LockEnvironment, Environment: "development", ID: "a"})
+	e.must(&railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "development", ID: "a"}, Message: "Maintenance"})
+	e.must(&railyard.DeleteLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "development", ID: "a"}})
 	for v := int64(1); v <= 3; v++ {
 		e.must(releaseCmd("checkout", v, "payments", "development"))
 	}

@@ -23,7 +23,7 @@ func TestBatch_AppliesAll(t *testing.T) {
 		entry(t, &railyard.PutEnvironment{Name: "qa", Config: railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Environment: "development"}}}),
 		entry(t, release(1)),
 		entry(t, &railyard.Deploy{Application: "checkout", Environment: "staging", Version: 1}),
-		entry(t, &railyard.CreateLock{LockKind: railyard.LockApplication, Environment: "staging", Application: "checkout", ID: "hold", Message: "m"}),
+		entry(t, &railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockApplication, Environment: "staging", Application: "checkout", ID: "hold"}, Message: "m"}),
 	})
 	noErr(t, err)
 	got := ""
@@ -44,7 +44,7 @@ func TestBatch_Atomic(t *testing.T) {
 	ts.seedRelease(release(1))
 	before := ts.state()
 	body := batchRequest{Commands: []railyard.BatchEntry{
-		entry(t, &railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "staging", ID: "freeze", Message: "m"}),
+		entry(t, &railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "staging", ID: "freeze"}, Message: "m"}),
 		entry(t, &railyard.Deploy{Application: "checkout", Environment: "staging", Version: 2}),
 	}}
 	e := ts.doJSON("POST", "/api/v1/batch", body).wantError(t, 404, railyard.ENOTFOUND, "")

@@ -173,9 +173,9 @@ func (c *Client) DeployWindowState(ctx context.Context, env string) (*railyard.W
 	return &st, c.do(ctx, "GET", "/api/v1/environments/"+seg(env)+"/deploy-windows", nil, nil, &st)
 }
 
-// CreateLock creates or replaces a lock; l.LockKind chooses the route.
+// CreateLock creates or replaces a lock; the target's kind chooses the route.
 func (c *Client) CreateLock(ctx context.Context, l railyard.CreateLock) (*railyard.Result, error) {
-	path, err := lockPath(l.LockKind, l.Environment, l.Group, l.Application, l.Team, l.ID)
+	path, err := lockPath(l.LockTarget)
 	if err != nil {
 		return nil, err
 	}
@@ -187,9 +187,9 @@ func (c *Client) CreateLock(ctx context.Context, l railyard.CreateLock) (*railya
 	return &res, c.do(ctx, "PUT", path, nil, body, &res)
 }
 
-// DeleteLock deletes a lock; l.LockKind chooses the route.
+// DeleteLock deletes a lock; the target's kind chooses the route.
 func (c *Client) DeleteLock(ctx context.Context, l railyard.DeleteLock) (*railyard.Result, error) {
-	path, err := lockPath(l.LockKind, l.Environment, l.Group, l.Application, l.Team, l.ID)
+	path, err := lockPath(l.LockTarget)
 	if err != nil {
 		return nil, err
 	}
@@ -197,19 +197,19 @@ func (c *Client) DeleteLock(ctx context.Context, l railyard.DeleteLock) (*railya
 	return &res, c.do(ctx, "DELETE", path, nil, nil, &res)
 }
 
-// lockPath returns the API path of a lock of the given kind.
-func lockPath(kind railyard.LockKind, env, group, app, team, id string) (string, error) {
-	switch kind {
+// lockPath returns the API path of the lock t names.
+func lockPath(t railyard.LockTarget) (string, error) {
+	switch t.Kind {
 	case railyard.LockEnvironment:
-		return "/api/v1/environments/" + seg(env) + "/locks/" + seg(id), nil
+		return "/api/v1/environments/" + seg(t.Environment) + "/locks/" + seg(t.ID), nil
 	case railyard.LockApplication:
-		return "/api/v1/environments/" + seg(env) + "/applications/" + seg(app) + "/locks/" + seg(id), nil
+		return "/api/v1/environments/" + seg(t.Environment) + "/applications/" + seg(t.Application) + "/locks/" + seg(t.ID), nil
 	case railyard.LockTeam:
-		return "/api/v1/environments/" + seg(env) + "/teams/" + seg(team) + "/locks/" + seg(id), nil
+		return "/api/v1/environments/" + seg(t.Environment) + "/teams/" + seg(t.Team) + "/locks/" + seg(t.ID), nil
 	case railyard.LockGroup:
-		return "/api/v1/environment-groups/" + seg(group) + "/locks/" + seg(id), nil
+		return "/api/v1/environment-groups/" + seg(t.Group) + "/locks/" + seg(t.ID), nil
 	}
-	return "", railyard.Errorf(railyard.EINVALID, "kind %q is not a lock kind: use environment, application, team or environment-group", kind).WithField("kind")
+	return "", railyard.Errorf(railyard.EINVALID, "kind %q is not a lock kind: use environment, application, team or environment-group", t.Kind).WithField("kind")
 }
 
 // FindLocks returns the matching locks.

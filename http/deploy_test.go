@@ -37,9 +37,9 @@ func TestDeploy_LockedFailQueueIgnore(t *testing.T) {
 	ts := newTestServer(t, Options{})
 	ts.seedEnvironments()
 	ts.seedRelease(release(1))
-	_, err := ts.client.CreateLock(ctx, railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "staging", ID: "freeze", Message: "Black Friday"})
+	_, err := ts.client.CreateLock(ctx, railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "staging", ID: "freeze"}, Message: "Black Friday"})
 	noErr(t, err)
-	_, err = ts.client.CreateLock(ctx, railyard.CreateLock{LockKind: railyard.LockTeam, Environment: "staging", Team: "payments", ID: "audit", Message: "Audit"})
+	_, err = ts.client.CreateLock(ctx, railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockTeam, Environment: "staging", Team: "payments", ID: "audit"}, Message: "Audit"})
 	noErr(t, err)
 
 	before := ts.state()

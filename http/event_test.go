@@ -31,8 +31,8 @@ func seedHistory(t *testing.T, ts *testServer) {
 		{alice, release(1)},
 		{bob, cart},
 		{alice, &railyard.Deploy{Application: "checkout", Environment: "staging", Version: 1}},
-		{bob, &railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "staging", ID: "freeze", Message: "m"}},
-		{bob, &railyard.DeleteLock{LockKind: railyard.LockEnvironment, Environment: "staging", ID: "freeze"}},
+		{bob, &railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "staging", ID: "freeze"}, Message: "m"}},
+		{bob, &railyard.DeleteLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "staging", ID: "freeze"}}},
 	}
 	for _, s := range steps {
 		ts.clock.Add(time.Hour)

@@ -517,7 +517,7 @@ func TestGuard_SameOriginAndNonBrowserRequestsPass(t *testing.T) {
 	// the page: no CORS headers).
 	ts.do("GET", "/api/v1/environments", map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}, nil).wantStatus(t, 200)
 	// The Go client the CLI uses.
-	_, err := ts.client.CreateLock(ctx, railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "staging", ID: "ci", Message: "CI"})
+	_, err := ts.client.CreateLock(ctx, railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "staging", ID: "ci"}, Message: "CI"})
 	noErr(t, err)
 }
 

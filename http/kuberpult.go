@@ -145,7 +145,7 @@ func (s *Server) handleKuberpultCreateLock(kind railyard.LockKind) handlerFunc {
 		if err != nil {
 			return err
 		}
-		cmd := lockTargetOf(r).createLock(kind, req.Message, req.CILink, expiresAt)
+		cmd := &railyard.CreateLock{LockTarget: lockTargetOf(r, kind), Message: req.Message, CILink: req.CILink, ExpiresAt: expiresAt}
 		res, err := s.engine.ApplyOne(r.Context(), actor, cmd)
 		if err != nil {
 			return err
@@ -164,7 +164,7 @@ func (s *Server) handleKuberpultCreateLock(kind railyard.LockKind) handlerFunc {
 // body; the body is not read at all.
 func (s *Server) handleKuberpultDeleteLock(kind railyard.LockKind) handlerFunc {
 	return func(w nethttp.ResponseWriter, r *nethttp.Request) error {
-		return s.apply(w, r, lockTargetOf(r).deleteLock(kind))
+		return s.apply(w, r, &railyard.DeleteLock{LockTarget: lockTargetOf(r, kind)})
 	}
 }
 

@@ -23,28 +23,13 @@ type lockList struct {
 	Locks []*railyard.Lock `json:"locks"`
 }
 
-// lockTarget is the target of a lock route: the path wildcards the
-// route's kind has ({env}, {group}, {app}, {team}, {id}).
-type lockTarget struct {
-	env, group, app, team, id string
-}
-
-// lockTargetOf reads the target from a lock route's path. PathValue is ""
-// for wildcards the route does not have, which is what the lock commands
-// expect for fields their kind does not use.
-func lockTargetOf(r *nethttp.Request) lockTarget {
-	return lockTarget{env: r.PathValue("env"), group: r.PathValue("group"), app: r.PathValue("app"), team: r.PathValue("team"), id: r.PathValue("id")}
-}
-
-// createLock is the command of a lock PUT.
-func (t lockTarget) createLock(kind railyard.LockKind, message, ciLink string, expiresAt *time.Time) *railyard.CreateLock {
-	return &railyard.CreateLock{LockKind: kind, Environment: t.env, Group: t.group, Application: t.app, Team: t.team,
-		ID: t.id, Message: message, CILink: ciLink, ExpiresAt: expiresAt}
-}
-
-// deleteLock is the command of a lock DELETE.
-func (t lockTarget) deleteLock(kind railyard.LockKind) *railyard.DeleteLock {
-	return &railyard.DeleteLock{LockKind: kind, Environment: t.env, Group: t.group, Application: t.app, Team: t.team, ID: t.id}
+// lockTargetOf reads which lock from a lock route of the given kind: the
+// path wildcards the route has ({env}, {group}, {app}, {team}, {id}).
+// PathValue is "" for wildcards the route does not have, which is what
+// the lock commands expect for fields their kind does not use.
+func lockTargetOf(r *nethttp.Request, kind railyard.LockKind) railyard.LockTarget {
+	return railyard.LockTarget{Kind: kind, Environment: r.PathValue("env"), Group: r.PathValue("group"),
+		Application: r.PathValue("app"), Team: r.PathValue("team"), ID: r.PathValue("id")}
 }
 
 // handleCreateLock returns the handler of PUT on a lock of the given kind:
@@ -63,7 +48,7 @@ func (s *Server) handleCreateLock(kind railyard.LockKind) handlerFunc {
 			}
 			expiresAt = &t
 		}
-		return s.apply(w, r, lockTargetOf(r).createLock(kind, req.Message, req.CILink, expiresAt))
+		return s.apply(w, r, &railyard.CreateLock{LockTarget: lockTargetOf(r, kind), Message: req.Message, CILink: req.CILink, ExpiresAt: expiresAt})
 	}
 }
 
@@ -71,7 +56,7 @@ func (s *Server) handleCreateLock(kind railyard.LockKind) handlerFunc {
 // kind. Queued versions whose last blocker it was are deployed.
 func (s *Server) handleDeleteLock(kind railyard.LockKind) handlerFunc {
 	return func(w nethttp.ResponseWriter, r *nethttp.Request) error {
-		return s.apply(w, r, lockTargetOf(r).deleteLock(kind))
+		return s.apply(w, r, &railyard.DeleteLock{LockTarget: lockTargetOf(r, kind)})
 	}
 }
 

@@ -54,10 +54,10 @@ func TestLocks_ClientAndFilters(t *testing.T) {
 	ts.seedRelease(release(1))
 	expires := t0.Add(4 * time.Hour)
 	creates := []railyard.CreateLock{
-		{LockKind: railyard.LockEnvironment, Environment: "staging", ID: "freeze", Message: "m", ExpiresAt: &expires},
-		{LockKind: railyard.LockApplication, Environment: "staging", Application: "checkout", ID: "a1", Message: "m"},
-		{LockKind: railyard.LockTeam, Environment: "development", Team: "payments", ID: "t1", Message: "m"},
-		{LockKind: railyard.LockGroup, Group: "prod", ID: "g1", Message: "m"},
+		{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "staging", ID: "freeze"}, Message: "m", ExpiresAt: &expires},
+		{LockTarget: railyard.LockTarget{Kind: railyard.LockApplication, Environment: "staging", Application: "checkout", ID: "a1"}, Message: "m"},
+		{LockTarget: railyard.LockTarget{Kind: railyard.LockTeam, Environment: "development", Team: "payments", ID: "t1"}, Message: "m"},
+		{LockTarget: railyard.LockTarget{Kind: railyard.LockGroup, Group: "prod", ID: "g1"}, Message: "m"},
 	}
 	for _, c := range creates {
 		res, err := ts.client.CreateLock(ctx, c)
@@ -98,29 +98,29 @@ func TestLocks_ClientAndFilters(t *testing.T) {
 		t.Fatalf("got %q, want an empty list", got)
 	}
 	for _, d := range []railyard.DeleteLock{
-		{LockKind: railyard.LockEnvironment, Environment: "staging", ID: "freeze"},
-		{LockKind: railyard.LockApplication, Environment: "staging", Application: "checkout", ID: "a1"},
-		{LockKind: railyard.LockTeam, Environment: "development", Team: "payments", ID: "t1"},
-		{LockKind: railyard.LockGroup, Group: "prod", ID: "g1"},
+		{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "staging", ID: "freeze"}},
+		{LockTarget: railyard.LockTarget{Kind: railyard.LockApplication, Environment: "staging", Application: "checkout", ID: "a1"}},
+		{LockTarget: railyard.LockTarget{Kind: railyard.LockTeam, Environment: "development", Team: "payments", ID: "t1"}},
+		{LockTarget: railyard.LockTarget{Kind: railyard.LockGroup, Group: "prod", ID: "g1"}},
 	} {
 		_, err := ts.client.DeleteLock(ctx, d)
 		noErr(t, err)
 	}
-	_, err = ts.client.DeleteLock(ctx, railyard.DeleteLock{LockKind: "bogus", ID: "x"})
+	_, err = ts.client.DeleteLock(ctx, railyard.DeleteLock{LockTarget: railyard.LockTarget{Kind: "bogus", ID: "x"}})
 	wantError(t, err, railyard.EINVALID, "kind")
 }
 
 func TestLocks_DeleteDeploysQueue(t *testing.T) {
 	ts := newTestServer(t, Options{})
 	ts.seedEnvironments()
-	_, err := ts.client.CreateLock(ctx, railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "development", ID: "freeze", Message: "m"})
+	_, err := ts.client.CreateLock(ctx, railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "development", ID: "freeze"}, Message: "m"})
 	noErr(t, err)
 	ts.seedRelease(release(1))
 	ov, _ := ts.client.Overview(ctx)
 	if cell := ov.Applications[0].Environments["development"]; cell.Version != nil || *cell.QueuedVersion != 1 || len(cell.Locks) != 1 {
 		t.Fatalf("got %+v, want version 1 queued behind the lock", cell)
 	}
-	_, err = ts.client.DeleteLock(ctx, railyard.DeleteLock{LockKind: railyard.LockEnvironment, Environment: "development", ID: "freeze"})
+	_, err = ts.client.DeleteLock(ctx, railyard.DeleteLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "development", ID: "freeze"}})
 	noErr(t, err)
 	ov, _ = ts.client.Overview(ctx)
 	if cell := ov.Applications[0].Environments["development"]; *cell.Version != 1 || cell.QueuedVersion != nil || len(cell.Locks) != 0 {

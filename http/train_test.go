@@ -152,7 +152,7 @@ func TestReleaseTrain_TeamFilterAndClient(t *testing.T) {
 		t.Fatal("a train for team shop deployed checkout of team payments")
 	}
 	// A team lock of the filtered team queues its application.
-	_, err = ts.client.CreateLock(ctx, railyard.CreateLock{LockKind: railyard.LockTeam, Environment: "staging", Team: "payments", ID: "audit", Message: "Audit"})
+	_, err = ts.client.CreateLock(ctx, railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockTeam, Environment: "staging", Team: "payments", ID: "audit"}, Message: "Audit"})
 	noErr(t, err)
 	res, err = ts.client.ReleaseTrain(ctx, railyard.ReleaseTrain{Environment: "staging", Team: "payments"}, false)
 	noErr(t, err)
@@ -170,7 +170,7 @@ func TestReleaseTrain_Group(t *testing.T) {
 	ts := newTestServer(t, Options{})
 	ts.seedTrains()
 	trainOf(t, ts.doJSON("POST", "/api/v1/environments/staging/release-train", ""))
-	_, err := ts.client.CreateLock(ctx, railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "production-jp", ID: "freeze", Message: "Golden week"})
+	_, err := ts.client.CreateLock(ctx, railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "production-jp", ID: "freeze"}, Message: "Golden week"})
 	noErr(t, err)
 
 	res := trainOf(t, ts.doJSON("POST", "/api/v1/environment-groups/prod/release-train", `{"team":""}`))
@@ -324,7 +324,7 @@ func TestPromote(t *testing.T) {
 	equalString(t, "again", again.Train.Description, "Promote checkout 2 to staging from development: skipped (already-current)")
 
 	// Blocked: queued, not refused.
-	_, err = ts.client.CreateLock(ctx, railyard.CreateLock{LockKind: railyard.LockApplication, Environment: "production", Application: "checkout", ID: "hotfix", Message: "m"})
+	_, err = ts.client.CreateLock(ctx, railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockApplication, Environment: "production", Application: "checkout", ID: "hotfix"}, Message: "m"})
 	noErr(t, err)
 	queued := trainOf(t, ts.doJSON("POST", "/api/v1/applications/checkout/environments/production/promote", `{"ciLink":"https://ci.example.com/9"}`))
 	if queued.Outcome != railyard.OutcomeQueued || queued.Event == nil {
@@ -398,7 +398,7 @@ func TestRollback_ThroughHistory(t *testing.T) {
 func TestRollback_BlockedAndRestricted(t *testing.T) {
 	ts := newTestServer(t, Options{})
 	ts.seedRollback()
-	_, err := ts.client.CreateLock(ctx, railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "staging", ID: "freeze", Message: "Black Friday"})
+	_, err := ts.client.CreateLock(ctx, railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "staging", ID: "freeze"}, Message: "Black Friday"})
 	noErr(t, err)
 
 	before := ts.state()

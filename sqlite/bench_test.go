@@ -230,9 +230,9 @@ func seedApplication(tx railyard.Tx, app string, deploy bool, now time.Time) err
 func seedLocks(tx railyard.Tx, now time.Time) error {
 	for _, env := range benchEnvironments {
 		for _, l := range []*railyard.Lock{
-			{Kind: railyard.LockEnvironment, Environment: env, ID: "freeze", Message: "freeze", CreatedAt: now},
-			{Kind: railyard.LockApplication, Environment: env, Application: "app-0001", ID: "fix", CreatedAt: now, ExpiresAt: &now},
-			{Kind: railyard.LockTeam, Environment: env, Team: "team-1", ID: "offsite", CreatedAt: now},
+			{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: env, ID: "freeze"}, Message: "freeze", CreatedAt: now},
+			{LockTarget: railyard.LockTarget{Kind: railyard.LockApplication, Environment: env, Application: "app-0001", ID: "fix"}, CreatedAt: now, ExpiresAt: &now},
+			{LockTarget: railyard.LockTarget{Kind: railyard.LockTeam, Environment: env, Team: "team-1", ID: "offsite"}, CreatedAt: now},
 		} {
 			if err := tx.PutLock(context.Background(), l); err != nil {
 				return err

@@ -66,8 +66,12 @@ func migrationEvents() []*railyard.Event {
 	gone1again := oldRelease("gone", 1, 10, map[string]string{"dev": manG})
 	hot5 := oldRelease("hot", 5, 12, map[string]string{"dev": manA})
 	hot2 := oldRelease("hot", 2, 13, map[string]string{"dev": manB})
-	lock := &railyard.Lock{Kind: railyard.LockEnvironment, Environment: "prod", ID: "freeze", Message: "freeze",
-		CreatedBy: alice(), CreatedAt: eventTime(8)}
+	lock := &railyard.Lock{
+		LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "prod", ID: "freeze"},
+		Message:    "freeze",
+		CreatedBy:  alice(),
+		CreatedAt:  eventTime(8),
+	}
 	events := []*railyard.Event{
 		{Kind: "release.create", Changes: []railyard.Change{
 			{Op: railyard.ChangeApplicationPut, Application: "boom", Team: "payments"}, createChange(boom1),

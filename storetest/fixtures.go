@@ -82,14 +82,12 @@ func withoutManifests(r *railyard.Release) *railyard.Release {
 
 func fullLock(kind railyard.LockKind, env, id string) *railyard.Lock {
 	l := &railyard.Lock{
-		Kind:        kind,
-		Environment: env,
-		ID:          id,
-		Message:     "Black Friday: no changes, please",
-		CreatedBy:   railyard.Actor{Name: "Alice", Email: "alice@example.com"},
-		CreatedAt:   t0,
-		CILink:      "https://ci.example.com/locks/1",
-		ExpiresAt:   ptr(at(48 * time.Hour)),
+		LockTarget: railyard.LockTarget{Kind: kind, Environment: env, ID: id},
+		Message:    "Black Friday: no changes, please",
+		CreatedBy:  railyard.Actor{Name: "Alice", Email: "alice@example.com"},
+		CreatedAt:  t0,
+		CILink:     "https://ci.example.com/locks/1",
+		ExpiresAt:  ptr(at(48 * time.Hour)),
 	}
 	switch kind {
 	case railyard.LockApplication:

@@ -52,7 +52,7 @@ func testLockRoundTrip(t *testing.T, s railyard.Store) {
 }
 
 func testLockNoExpiry(t *testing.T, s railyard.Store) {
-	want := &railyard.Lock{Kind: railyard.LockEnvironment, Environment: "dev", ID: "x", CreatedBy: railyard.Actor{Name: "a"}, CreatedAt: t0}
+	want := &railyard.Lock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "dev", ID: "x"}, CreatedBy: railyard.Actor{Name: "a"}, CreatedAt: t0}
 	c := *want
 	putLocks(t, s, &c)
 	equal(t, "FindLocks", findLocks(t, s, railyard.LockFilter{}), []*railyard.Lock{want})
@@ -61,7 +61,7 @@ func testLockNoExpiry(t *testing.T, s railyard.Store) {
 // Locks are ordered by environment, kind, application, team, then id.
 func testLocksOrdered(t *testing.T, s railyard.Store) {
 	l := func(kind railyard.LockKind, env, app, team, id string) *railyard.Lock {
-		return &railyard.Lock{Kind: kind, Environment: env, Application: app, Team: team, ID: id, CreatedAt: t0}
+		return &railyard.Lock{LockTarget: railyard.LockTarget{Kind: kind, Environment: env, Application: app, Team: team, ID: id}, CreatedAt: t0}
 	}
 	want := []*railyard.Lock{
 		l(railyard.LockApplication, "dev", "cart", "", "b"),
@@ -129,12 +129,12 @@ func testLockPutReplaces(t *testing.T, s railyard.Store) {
 // team are different locks.
 func testLockKeyIsEveryField(t *testing.T, s railyard.Store) {
 	locks := []*railyard.Lock{
-		{Kind: railyard.LockApplication, Environment: "dev", Application: "cart", ID: "x", CreatedAt: t0},
-		{Kind: railyard.LockApplication, Environment: "dev", Application: "checkout", ID: "x", CreatedAt: t0},
-		{Kind: railyard.LockEnvironment, Environment: "dev", ID: "x", CreatedAt: t0},
-		{Kind: railyard.LockTeam, Environment: "dev", Team: "payments", ID: "x", CreatedAt: t0},
-		{Kind: railyard.LockTeam, Environment: "dev", Team: "shop", ID: "x", CreatedAt: t0},
-		{Kind: railyard.LockEnvironment, Environment: "production", ID: "x", CreatedAt: t0},
+		{LockTarget: railyard.LockTarget{Kind: railyard.LockApplication, Environment: "dev", Application: "cart", ID: "x"}, CreatedAt: t0},
+		{LockTarget: railyard.LockTarget{Kind: railyard.LockApplication, Environment: "dev", Application: "checkout", ID: "x"}, CreatedAt: t0},
+		{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "dev", ID: "x"}, CreatedAt: t0},
+		{LockTarget: railyard.LockTarget{Kind: railyard.LockTeam, Environment: "dev", Team: "payments", ID: "x"}, CreatedAt: t0},
+		{LockTarget: railyard.LockTarget{Kind: railyard.LockTeam, Environment: "dev", Team: "shop", ID: "x"}, CreatedAt: t0},
+		{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "production", ID: "x"}, CreatedAt: t0},
 	}
 	putLocks(t, s, locks...)
 	equal(t, "FindLocks", findLocks(t, s, railyard.LockFilter{}), locks)

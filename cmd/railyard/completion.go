@@ -145,8 +145,8 @@ func (m *Main) completeLockTarget(t lockTarget, o *clientOptions, env *string) c
 
 // listLockIDs lists the ids of the locks matching a lock key without id.
 func listLockIDs(ctx context.Context, c *rhttp.Client, k railyard.DeleteLock) ([]string, error) {
-	filter := railyard.LockFilter{Kind: k.LockKind, Environment: k.Environment, Application: k.Application, Team: k.Team}
-	if k.LockKind == railyard.LockGroup {
+	filter := railyard.LockFilter{Kind: k.LockTarget.Kind, Environment: k.Environment, Application: k.Application, Team: k.Team}
+	if k.LockTarget.Kind == railyard.LockGroup {
 		filter = railyard.LockFilter{Kind: railyard.LockEnvironment}
 	}
 	locks, err := c.FindLocks(ctx, filter)

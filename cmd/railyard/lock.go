@@ -34,7 +34,7 @@ func lockTargets() []lockTarget {
 
 // key returns the lock's identity from the first argument and --env.
 func (t lockTarget) key(arg, env, id string) railyard.DeleteLock {
-	k := railyard.DeleteLock{LockKind: t.kind, ID: id}
+	k := railyard.DeleteLock{LockTarget: railyard.LockTarget{Kind: t.kind, ID: id}}
 	switch t.kind {
 	case railyard.LockEnvironment:
 		k.Environment = arg
@@ -154,8 +154,7 @@ func (m *Main) createLock(ctx context.Context, o *lockOptions, t lockTarget, arg
 		return err
 	}
 	k := t.key(arg, o.env, id)
-	cl := railyard.CreateLock{LockKind: k.LockKind, Environment: k.Environment, Group: k.Group, Application: k.Application,
-		Team: k.Team, ID: id, Message: o.message, CILink: o.ciLink, ExpiresAt: expires}
+	cl := railyard.CreateLock{LockTarget: k.LockTarget, Message: o.message, CILink: o.ciLink, ExpiresAt: expires}
 	res, err := c.CreateLock(ctx, cl)
 	if err != nil {
 		return err
@@ -172,7 +171,7 @@ func describeLockCreated(cl railyard.CreateLock, res *railyard.Result) string {
 	for i, l := range res.Locks {
 		envs[i] = l.Environment
 	}
-	s := "created " + describeLock(cl.LockKind, cl.ID, strings.Join(envs, ", "), cl.Application, cl.Team, cl.Group)
+	s := "created " + describeLock(cl.LockTarget.Kind, cl.ID, strings.Join(envs, ", "), cl.Application, cl.Team, cl.Group)
 	if cl.ExpiresAt != nil {
 		s += ", expires " + formatTime(*cl.ExpiresAt) + " UTC"
 	}

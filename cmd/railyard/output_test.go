@@ -37,9 +37,9 @@ func fixtureEnvironments() []*railyard.Environment {
 
 func fixtureLocks() []*railyard.Lock {
 	return []*railyard.Lock{
-		{Kind: railyard.LockEnvironment, Environment: "production", ID: "freeze", Message: "Black Friday: no changes until Monday\nAsk #release for exceptions", CreatedBy: bob, CreatedAt: at(5), ExpiresAt: atPtr(48 * 60)},
-		{Kind: railyard.LockApplication, Environment: "staging", Application: "checkout", ID: "hotfix", Message: "Testing a hotfix", CreatedBy: jane, CreatedAt: at(6)},
-		{Kind: railyard.LockTeam, Environment: "staging", Team: "payments", ID: "q4", Message: "Quarter close", CreatedBy: jane, CreatedAt: at(7), CILink: "https://ci.example.com/1"},
+		{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "production", ID: "freeze"}, Message: "Black Friday: no changes until Monday\nAsk #release for exceptions", CreatedBy: bob, CreatedAt: at(5), ExpiresAt: atPtr(48 * 60)},
+		{LockTarget: railyard.LockTarget{Kind: railyard.LockApplication, Environment: "staging", Application: "checkout", ID: "hotfix"}, Message: "Testing a hotfix", CreatedBy: jane, CreatedAt: at(6)},
+		{LockTarget: railyard.LockTarget{Kind: railyard.LockTeam, Environment: "staging", Team: "payments", ID: "q4"}, Message: "Quarter close", CreatedBy: jane, CreatedAt: at(7), CILink: "https://ci.example.com/1"},
 	}
 }
 
@@ -253,8 +253,8 @@ func TestDescribeResults(t *testing.T) {
 		{"deploy queued", describeDeployResult(railyard.Deploy{Application: "checkout", Version: 3, Environment: "production"}, &railyard.Result{Outcome: railyard.OutcomeQueued,
 			Deployment: &railyard.Deployment{QueuedBecause: blocker}}),
 			`queued checkout 3 in production (blocked by environment lock "freeze"); it is deployed when the last lock is gone`},
-		{"group lock", describeLockCreated(railyard.CreateLock{LockKind: railyard.LockGroup, Group: "prod", ID: "freeze", ExpiresAt: atPtr(60)},
-			&railyard.Result{Locks: []*railyard.Lock{{Environment: "de-prod"}, {Environment: "jp-prod"}}}),
+		{"group lock", describeLockCreated(railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockGroup, Group: "prod", ID: "freeze"}, ExpiresAt: atPtr(60)},
+			&railyard.Result{Locks: []*railyard.Lock{{LockTarget: railyard.LockTarget{Environment: "de-prod"}}, {LockTarget: railyard.LockTarget{Environment: "jp-prod"}}}}),
 			`created environment lock "freeze" on de-prod, jp-prod (group prod), expires 2025-11-21 10:00:00 UTC`},
 		{"rollback", describeRollbackResult(railyard.Rollback{Application: "checkout", Environment: "production"}, &railyard.Result{Outcome: railyard.OutcomeDeployed,
 			Release: &railyard.Release{Version: 41}, Event: &railyard.Event{Changes: []railyard.Change{{Op: railyard.ChangeDeploy, Version: 41, PreviousVersion: 42}}}}),
@@ -271,7 +271,7 @@ func TestDescribeResults(t *testing.T) {
 		{"window blocker in UTC, no until", blockerShort(railyard.Blocker{Kind: railyard.BlockerWindow, Window: &railyard.DeployWindow{Kind: "deny", Schedule: "@daily", Duration: "1h"}}, testNow),
 			`deploy window deny "@daily" 1h UTC`},
 		{"lock blocker", blockerShort(railyard.Blocker{Kind: railyard.LockEnvironment, Lock: lock}, testNow), `environment lock "freeze" by Bob`},
-		{"team unlock", describeLockDeleted(railyard.DeleteLock{LockKind: railyard.LockTeam, Environment: "staging", Team: "payments", ID: "q4"},
+		{"team unlock", describeLockDeleted(railyard.DeleteLock{LockTarget: railyard.LockTarget{Kind: railyard.LockTeam, Environment: "staging", Team: "payments", ID: "q4"}},
 			&railyard.Result{Event: &railyard.Event{Changes: []railyard.Change{{Op: railyard.ChangeLockDelete, Environment: "staging"},
 				{Op: railyard.ChangeDeploy, Application: "checkout", Version: 3, Environment: "staging"}}}}),
 			`deleted team lock "q4" on team payments in staging; deployed queued checkout 3 to staging`},

@@ -26,10 +26,7 @@ const (
 	defaultListen            = "127.0.0.1:8080"
 	defaultReconcileInterval = 10 * time.Second
 	defaultTrainCatchUp      = time.Hour
-	// minWakeupDelay bounds how soon the scheduler runs again after a
-	// run, so that a wake-up time that keeps being "now" cannot spin.
-	minWakeupDelay  = time.Second
-	shutdownTimeout = 30 * time.Second
+	shutdownTimeout          = 30 * time.Second
 )
 
 // serveOptions are the flags of `railyard serve`.
@@ -209,8 +206,8 @@ func (m *Main) serve(ctx context.Context, o *serveOptions) error {
 	wg.Go(func() {
 		ticker := time.NewTicker(o.reconcileInterval)
 		defer ticker.Stop()
-		sch := &scheduler{engine: engine, logger: logger, wake: time.After}
-		sch.run(loopCtx, engine.Now().Add(-o.trainCatchUp), ticker.C)
+		sch := &railyard.Scheduler{Engine: engine, Logger: logger, Wake: time.After}
+		sch.Run(loopCtx, engine.Now().Add(-o.trainCatchUp), ticker.C)
 	})
 	if exporter != nil {
 		st, _ := exporter.Status(ctx)

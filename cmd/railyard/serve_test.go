@@ -4,20 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/railyard-cd/railyard"
 )
 
 // syncBuffer is a bytes.Buffer safe for a writer and a reader in
@@ -136,196 +131,5 @@ func TestServeListenError(t *testing.T) {
 	want := "Error: listen on " + ln.Addr().String() + ": listen tcp " + ln.Addr().String() + ": bind: address already in use\n"
 	if !strings.HasSuffix(stderr, want) {
 		t.Errorf("stderr:\n%s\nwant it to end with:\n%s", stderr, want)
-	}
-}
-
-// schedulerEnvironments schedule a release train into staging at 12:05
-// UTC every day.
-const schedulerEnvironments = `- name: development
-  config: {upstream: {latest: true}}
-- name: staging
-  config:
-    upstream: {environment: development}
-    releaseTrains: [{schedule: "5 12 * * *"}]
-`
-
-// testScheduler drives a scheduler on a test server with a clock the test
-// moves and ticks the test sends.
-type testScheduler struct {
-	t     *testing.T
-	srv   *testServer
-	now   atomic.Int64
-	ticks chan time.Time
-	log   *syncBuffer
-	stop  func()
-	// wake, if set, is the scheduler's wake-up timer.
-	wake func(d time.Duration) <-chan time.Time
-}
-
-// newTestScheduler sets the server's clock to start.
-func newTestScheduler(t *testing.T, srv *testServer, start time.Time) *testScheduler {
-	ts := &testScheduler{t: t, srv: srv, ticks: make(chan time.Time), log: &syncBuffer{}}
-	ts.now.Store(start.UnixNano())
-	srv.Engine.Now = func() time.Time { return time.Unix(0, ts.now.Load()).UTC() }
-	return ts
-}
-
-// start runs the scheduler's loop (without wake-ups: ticks only), its
-// first run covering scheduled trains since catchUp before now.
-func (ts *testScheduler) start(catchUp time.Duration) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	sch := &scheduler{engine: ts.srv.Engine, logger: slog.New(slog.NewTextHandler(ts.log, nil)), wake: ts.wake}
-	go func() {
-		sch.run(ctx, ts.srv.Engine.Now().Add(-catchUp), ts.ticks)
-		close(done)
-	}()
-	ts.stop = func() { cancel(); <-done }
-	ts.t.Cleanup(ts.stop)
-	ts.settle()
-}
-
-// settle returns once the loop has finished its run and waits again: the
-// loop takes a tick only when it is back in its select.
-func (ts *testScheduler) settle() { ts.ticks <- time.Time{} }
-
-// tick moves the clock to at and lets the loop run once.
-func (ts *testScheduler) tick(at time.Time) {
-	ts.now.Store(at.UnixNano())
-	ts.ticks <- at
-	ts.settle()
-}
-
-// TestScheduler checks that the scheduler's loop removes an expired lock
-// and deploys what was queued behind it, and runs a scheduled release
-// train once at its time, as the scheduler.
-func TestScheduler(t *testing.T) {
-	srv := newTestServer(t)
-	sch := newTestScheduler(t, srv, testNow)
-	c := newCLI(t, srv.URL)
-	dir := t.TempDir()
-	c.ok("env", "apply", "-f", writeFile(t, dir, "envs.yaml", schedulerEnvironments))
-	c.ok("lock", "env", "development", "night", "-m", "Nightly maintenance", "--expires-in", "1h")
-	equal(t, "release", c.ok("release", "checkout", "--manifest", "development="+writeFile(t, dir, "m.yaml", manifest("1")), "--manifest", "staging="+filepath.Join(dir, "m.yaml")),
-		"created release checkout 1; queued in development (blocked by environment lock \"night\")\n")
-
-	// 12:00: the lock expired at 10:00; the train is due at 12:05.
-	sch.now.Store(time.Date(2025, 11, 21, 12, 0, 0, 0, time.UTC).UnixNano())
-	sch.start(0)
-	if want := "Remove expired locks: development (night); deploy queued checkout 1 to development"; !strings.Contains(sch.log.String(), want) {
-		t.Errorf("log has no %q:\n%s", want, sch.log)
-	}
-	if got := c.ok("status"); !strings.Contains(got, "checkout     -     1            -") {
-		t.Errorf("status after expiry:\n%s", got)
-	}
-
-	sch.tick(time.Date(2025, 11, 21, 12, 4, 59, 0, time.UTC))
-	if strings.Contains(sch.log.String(), "scheduled release train") {
-		t.Fatalf("the train ran before its time:\n%s", sch.log)
-	}
-	sch.tick(time.Date(2025, 11, 21, 12, 5, 3, 0, time.UTC))
-	want := "Scheduled release train to staging from development: 1 deployed, 0 queued, 0 skipped"
-	if !strings.Contains(sch.log.String(), want) {
-		t.Errorf("log has no %q:\n%s", want, sch.log)
-	}
-	events, err := srv.Engine.FindEvents(context.Background(), railyard.EventFilter{Kind: railyard.KindReleaseTrain})
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := time.Date(2025, 11, 21, 12, 5, 0, 0, time.UTC)
-	var payload railyard.ReleaseTrain
-	if len(events) != 1 || events[0].Actor != railyard.SchedulerActor || json.Unmarshal(events[0].Payload, &payload) != nil ||
-		payload.ScheduledAt == nil || !payload.ScheduledAt.Equal(at) {
-		t.Fatalf("got events %+v, want one train by the scheduler for 12:05", events)
-	}
-
-	// Later ticks do not run it again.
-	last := events[0].ID
-	sch.tick(time.Date(2025, 11, 21, 12, 6, 0, 0, time.UTC))
-	sch.tick(time.Date(2025, 11, 22, 11, 0, 0, 0, time.UTC))
-	if id, err := srv.Engine.LastEventID(context.Background()); err != nil || id != last {
-		t.Fatalf("got last event %d (%v), want %d: nothing new", id, err, last)
-	}
-	sch.stop()
-	if strings.Contains(sch.log.String(), "level=ERROR") {
-		t.Errorf("errors logged:\n%s", sch.log)
-	}
-}
-
-// TestScheduler_CatchUp checks that the first run catches up with a train
-// that fired within the catch-up time before the start, and only then.
-func TestScheduler_CatchUp(t *testing.T) {
-	for _, tt := range []struct {
-		catchUp time.Duration
-		ran     bool
-	}{{time.Hour, true}, {10 * time.Minute, false}, {0, false}} {
-		t.Run(tt.catchUp.String(), func(t *testing.T) {
-			srv := newTestServer(t)
-			sch := newTestScheduler(t, srv, testNow)
-			c := newCLI(t, srv.URL)
-			dir := t.TempDir()
-			c.ok("env", "apply", "-f", writeFile(t, dir, "envs.yaml", schedulerEnvironments))
-			m := writeFile(t, dir, "m.yaml", manifest("1"))
-			c.ok("release", "checkout", "--manifest", "development="+m, "--manifest", "staging="+m)
-			// Started at 12:30; the train was due at 12:05.
-			sch.now.Store(time.Date(2025, 11, 21, 12, 30, 0, 0, time.UTC).UnixNano())
-			sch.start(tt.catchUp)
-			ran := strings.Contains(sch.log.String(), "Scheduled release train to staging")
-			if ran != tt.ran {
-				t.Fatalf("catch-up %s: train ran %v, want %v\n%s", tt.catchUp, ran, tt.ran, sch.log)
-			}
-		})
-	}
-}
-
-// TestScheduler_WakesUpWhenDue checks that between ticks the scheduler
-// sleeps until the engine's next wake-up: here the scheduled train.
-func TestScheduler_WakesUpWhenDue(t *testing.T) {
-	srv := newTestServer(t)
-	sch := newTestScheduler(t, srv, time.Date(2025, 11, 21, 12, 0, 0, 0, time.UTC))
-	c := newCLI(t, srv.URL)
-	dir := t.TempDir()
-	c.ok("env", "apply", "-f", writeFile(t, dir, "envs.yaml", schedulerEnvironments))
-	m := writeFile(t, dir, "m.yaml", manifest("1"))
-	c.ok("release", "checkout", "--manifest", "development="+m, "--manifest", "staging="+m)
-
-	requested := make(chan time.Duration, 10)
-	timer := make(chan time.Time)
-	sch.wake = func(d time.Duration) <-chan time.Time {
-		requested <- d
-		return timer
-	}
-	// latest returns the last wake-up the loop asked for.
-	latest := func() time.Duration {
-		d := <-requested
-		for len(requested) > 0 {
-			d = <-requested
-		}
-		return d
-	}
-	sch.start(0)
-	if d := latest(); d != 5*time.Minute {
-		t.Fatalf("the scheduler asked to wake up in %s, want 5m (the train at 12:05)", d)
-	}
-	sch.now.Store(time.Date(2025, 11, 21, 12, 5, 0, 0, time.UTC).UnixNano())
-	timer <- time.Time{} // the timer fires; no tick
-	sch.settle()
-	if want := "Scheduled release train to staging from development: 1 deployed"; !strings.Contains(sch.log.String(), want) {
-		t.Errorf("log has no %q:\n%s", want, sch.log)
-	}
-	if d := latest(); d != 24*time.Hour {
-		t.Errorf("after the train, the scheduler asked to wake up in %s, want 24h (the next train)", d)
-	}
-	// A change of the state may bring the wake-up forward: a lock that
-	// expires before the next train.
-	c.ok("lock", "env", "staging", "short", "-m", "m", "--expires-at", "2025-11-21T12:35:00Z")
-	// (The loop may still be answering the signal of its own train.)
-	deadline := time.After(10 * time.Second)
-	for d := time.Duration(0); d != 30*time.Minute; {
-		select {
-		case d = <-requested:
-		case <-deadline:
-			t.Fatalf("after a lock that expires at 12:35, the scheduler last asked to wake up in %s, want 30m", d)
-		}
 	}
 }

@@ -87,10 +87,10 @@ func describeLockDeleted(dl railyard.DeleteLock, res *railyard.Result) string {
 	}
 	sort.Strings(envs)
 	env := dl.Environment
-	if dl.LockKind == railyard.LockGroup {
+	if dl.LockTarget.Kind == railyard.LockGroup {
 		env = strings.Join(envs, ", ")
 	}
-	s := "deleted " + describeLock(dl.LockKind, dl.ID, env, dl.Application, dl.Team, dl.Group)
+	s := "deleted " + describeLock(dl.LockTarget.Kind, dl.ID, env, dl.Application, dl.Team, dl.Group)
 	if len(deployed) > 0 {
 		s += "; deployed queued " + strings.Join(deployed, ", ")
 	}

@@ -49,10 +49,10 @@ func (f *fixture) seedLarge(apps, envs int) {
 	for _, n := range names[1:] {
 		f.must(alice, &railyard.ReleaseTrain{Environment: n})
 	}
-	f.must(alice, &railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: names[envs-1], ID: "freeze", Message: "Freeze"})
-	f.must(alice, &railyard.CreateLock{LockKind: railyard.LockTeam, Environment: names[envs/2], Team: "team-03", ID: "audit", Message: "Audit"})
+	f.must(alice, &railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: names[envs-1], ID: "freeze"}, Message: "Freeze"})
+	f.must(alice, &railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockTeam, Environment: names[envs/2], Team: "team-03", ID: "audit"}, Message: "Audit"})
 	for i := 0; i < 50; i++ {
-		f.must(alice, &railyard.CreateLock{LockKind: railyard.LockApplication, Environment: names[1], Application: fmt.Sprintf("service-%04d", i*7), ID: "hold", Message: "Hold"})
+		f.must(alice, &railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockApplication, Environment: names[1], Application: fmt.Sprintf("service-%04d", i*7), ID: "hold"}, Message: "Hold"})
 	}
 }
 

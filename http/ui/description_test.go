@@ -18,7 +18,7 @@ func TestLargeEventStaysSmall(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	f.must(alice, &railyard.PutEnvironment{Name: "env-02", Config: railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Latest: true}}})
-	f.must(alice, &railyard.CreateLock{LockKind: railyard.LockEnvironment, Environment: "env-02", ID: "db-migration", Message: "DB migration"})
+	f.must(alice, &railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "env-02", ID: "db-migration"}, Message: "DB migration"})
 	var cmds []railyard.Command
 	for i := range 400 {
 		app := fmt.Sprintf("app-%04d", i)
@@ -32,7 +32,7 @@ func TestLargeEventStaysSmall(t *testing.T) {
 		}
 		cmds = cmds[n:]
 	}
-	f.must(bob, &railyard.DeleteLock{LockKind: railyard.LockEnvironment, Environment: "env-02", ID: "db-migration"})
+	f.must(bob, &railyard.DeleteLock{LockTarget: railyard.LockTarget{Kind: railyard.LockEnvironment, Environment: "env-02", ID: "db-migration"}})
 
 	c := f.client()
 	want := `<details class="desc"><summary>Unlock env-02 (db-migration), deploy 400 queued applications</summary><ul>` +

@@ -15,7 +15,7 @@ import (
 // back with the error next to the field and the values kept.
 func (h *Handler) handleCreateApplicationLock(w http.ResponseWriter, r *http.Request, p *page, actor railyard.Actor) error {
 	app, env := r.PathValue("app"), r.PostForm.Get("env")
-	cmd := &railyard.CreateLock{LockKind: railyard.LockApplication, Environment: env, Application: app}
+	cmd := &railyard.CreateLock{LockTarget: railyard.LockTarget{Kind: railyard.LockApplication, Environment: env, Application: app}}
 	form := newFormState("lock-"+env, r.PostForm)
 	res, err := h.createLock(r, actor, cmd)
 	if err == nil {
@@ -36,10 +36,10 @@ func (h *Handler) handleCreateApplicationLock(w http.ResponseWriter, r *http.Req
 func (h *Handler) handleCreateEnvironmentLock(w http.ResponseWriter, r *http.Request, p *page, actor railyard.Actor) error {
 	env := r.PathValue("env")
 	form := newFormState("lock", r.PostForm)
-	cmd := &railyard.CreateLock{Environment: env}
+	cmd := &railyard.CreateLock{LockTarget: railyard.LockTarget{Environment: env}}
 	switch kind := railyard.LockKind(r.PostForm.Get("kind")); kind {
 	case railyard.LockTeam:
-		cmd.LockKind, cmd.Team = kind, r.PostForm.Get("team")
+		cmd.LockTarget.Kind, cmd.Team = kind, r.PostForm.Get("team")
 		if cmd.Team == "" {
 			form.Errors["team"] = "Choose the team to lock."
 		}
@@ -48,9 +48,9 @@ func (h *Handler) handleCreateEnvironmentLock(w http.ResponseWriter, r *http.Req
 		if err != nil {
 			return err
 		}
-		cmd.LockKind, cmd.Environment, cmd.Group = kind, "", e.Config.EnvironmentGroup
+		cmd.LockTarget.Kind, cmd.Environment, cmd.Group = kind, "", e.Config.EnvironmentGroup
 	default:
-		cmd.LockKind = railyard.LockEnvironment
+		cmd.LockTarget.Kind = railyard.LockEnvironment
 	}
 	if len(form.Errors) == 0 {
 		res, err := h.createLock(r, actor, cmd)
@@ -97,8 +97,8 @@ func newLockID(now time.Time) string {
 // lists locks, and returns to it.
 func (h *Handler) handleDeleteLock(w http.ResponseWriter, r *http.Request, p *page, actor railyard.Actor) error {
 	f := r.PostForm
-	cmd := &railyard.DeleteLock{LockKind: railyard.LockKind(f.Get("kind")), Environment: f.Get("env"), ID: f.Get("id")}
-	switch cmd.LockKind {
+	cmd := &railyard.DeleteLock{LockTarget: railyard.LockTarget{Kind: railyard.LockKind(f.Get("kind")), Environment: f.Get("env"), ID: f.Get("id")}}
+	switch cmd.LockTarget.Kind {
 	case railyard.LockApplication:
 		cmd.Application = f.Get("app")
 	case railyard.LockTeam:

@@ -3,74 +3,177 @@ package railyard
 import (
 	"context"
 	"fmt"
-	"strings"
+	"slices"
+	"time"
 )
+
+// Deployment is the state of one application in one environment: the
+// version running there and the version waiting in its queue (the queue
+// holds at most one; queueing again replaces it).
+type Deployment struct {
+	Application string     `json:"application"`
+	Environment string     `json:"environment"`
+	Version     *int64     `json:"version"`
+	DeployedAt  *time.Time `json:"deployedAt,omitempty"`
+	DeployedBy  *Actor     `json:"deployedBy,omitempty"`
+
+	QueuedVersion *int64     `json:"queuedVersion"`
+	QueuedAt      *time.Time `json:"queuedAt,omitempty"`
+	// QueuedBecause lists what blocked the queued version when it was queued.
+	QueuedBecause []Blocker `json:"queuedBecause,omitempty"`
+}
+
+// DeploymentFilter selects deployments; empty fields match everything.
+type DeploymentFilter struct {
+	Application string
+	Environment string
+	// Queued selects only deployments with a queued version.
+	Queued bool
+}
+
+// LockBehavior says what a manual deploy does when it is blocked.
+type LockBehavior string
+
+// Lock behaviours of a manual deploy.
+const (
+	LockBehaviorFail   LockBehavior = "fail"
+	LockBehaviorQueue  LockBehavior = "queue"
+	LockBehaviorIgnore LockBehavior = "ignore"
+)
+
+// validate checks a lock behaviour given by a user.
+func (b LockBehavior) validate() error {
+	switch b {
+	case "", LockBehaviorFail, LockBehaviorQueue, LockBehaviorIgnore:
+		return nil
+	}
+	return Errorf(EINVALID, "lockBehavior %q is not valid: use \"fail\", \"queue\" or \"ignore\"", b).WithField("lockBehavior")
+}
+
+// Deploy is a manual deployment of one release to one environment.
+// LockBehavior decides what happens when locks or a closed deploy window
+// block it; the environment's branch restriction is never overridden.
+type Deploy struct {
+	Application  string       `json:"application"`
+	Environment  string       `json:"environment"`
+	Version      int64        `json:"version"`
+	LockBehavior LockBehavior `json:"lockBehavior,omitempty"`
+}
 
 // Kind implements Command.
 func (*Deploy) Kind() string { return KindDeploy }
 
 // Validate implements Command.
 func (d *Deploy) Validate() error {
-	if err := ValidateApplicationName(d.Application); err != nil {
-		return err
-	}
-	if err := ValidateEnvironmentName(d.Environment); err != nil {
-		return err
-	}
-	if err := validateVersion(d.Version, false); err != nil {
-		return err
-	}
-	switch d.LockBehavior {
-	case "", LockBehaviorFail, LockBehaviorQueue, LockBehaviorIgnore:
-	default:
-		return Errorf(EINVALID, "lockBehavior %q is not valid: use \"fail\", \"queue\" or \"ignore\"", d.LockBehavior).WithField("lockBehavior")
-	}
-	return nil
+	return d.request().validate(validateVersion(d.Version, false))
 }
 
 func (d *Deploy) apply(ctx context.Context, c *commandContext) (*Result, error) {
-	m, err := c.manualDeploy(ctx, manualRequest{app: d.Application, env: d.Environment, version: d.Version, behavior: d.LockBehavior, reason: "manual"})
-	if err != nil {
-		return nil, err
-	}
-	label := releaseLabel(m.rel)
-	switch {
-	case m.res.Outcome == OutcomeQueued:
-		c.describeQueued(fmt.Sprintf("Queue %s %s in %s", d.Application, label, d.Environment), m.blockers)
-	case m.res.Outcome == OutcomeDeployed && m.deployed:
-		c.describeOverride(fmt.Sprintf("Deploy %s %s to %s", d.Application, label, d.Environment), m.blockers)
-	}
-	return m.res, nil
+	return c.manualDeploy(ctx, d.request())
 }
 
-// manualRequest is a person's deploy of one version: a deploy or a
-// rollback.
+// request is the manual deploy d asks for.
+func (d *Deploy) request() manualRequest {
+	return manualRequest{app: d.Application, env: d.Environment, version: d.Version, behavior: d.LockBehavior}
+}
+
+// Rollback deploys, by hand, the version that ran in the environment
+// before the current one (Version 0; see Engine.RollbackVersion), or the
+// given version. Once its version is known it is a Deploy, recorded and
+// described as a rollback: lockBehavior decides about locks and closed
+// windows, a branch restriction always applies.
+type Rollback struct {
+	Application  string       `json:"application"`
+	Environment  string       `json:"environment"`
+	Version      int64        `json:"version,omitempty"`
+	LockBehavior LockBehavior `json:"lockBehavior,omitempty"`
+}
+
+// Kind implements Command.
+func (*Rollback) Kind() string { return KindRollback }
+
+// Validate implements Command.
+func (r *Rollback) Validate() error {
+	versionErr := validateVersion(r.Version, true)
+	if r.Version < 0 {
+		versionErr = Errorf(EINVALID, "version must be a positive integer, or 0 for the version that ran before the current one; got %d", r.Version).WithField("version")
+	}
+	return r.request(r.Version).validate(versionErr)
+}
+
+func (r *Rollback) apply(ctx context.Context, c *commandContext) (*Result, error) {
+	version := r.Version
+	if version == 0 {
+		v, err := c.rollbackVersion(ctx, r.Application, r.Environment)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := c.tx.FindRelease(ctx, r.Application, v, false); ErrorCode(err) == ENOTFOUND {
+			return nil, Errorf(ENOTFOUND, "%s %d ran in %s before, but its release has been cleaned up: give a version that still exists", r.Application, v, r.Environment).WithField("version")
+		}
+		version = v
+	}
+	return c.manualDeploy(ctx, r.request(version))
+}
+
+// request is the manual deploy of version that r asks for.
+func (r *Rollback) request(version int64) manualRequest {
+	return manualRequest{app: r.Application, env: r.Environment, version: version, behavior: r.LockBehavior, rollback: true}
+}
+
+// manualRequest is a person's deploy of one version: a Deploy, or a
+// Rollback once its version is known. Both take the one path of
+// manualDeploy; they differ only in the reason recorded and the words of
+// the description.
 type manualRequest struct {
 	app, env string
 	version  int64
 	behavior LockBehavior
-	// reason is recorded on the change: "manual", "rollback".
-	reason string
+	rollback bool
 }
 
-// manualResult is what a manual deploy did, for the command to describe.
-type manualResult struct {
-	res *Result
-	rel *Release
-	// deployed is true when rel was deployed (not merely a queue dropped
-	// because rel already runs).
-	deployed bool
-	// blockers are what rel was queued behind, or what was overridden.
-	blockers []Blocker
-	// previous is the version that ran before (nil: none).
-	previous *int64
+// validate checks the request's names and lock behaviour, and returns
+// versionErr, the check of the version (which a rollback may leave 0),
+// in its place among them.
+func (r manualRequest) validate(versionErr error) error {
+	if err := ValidateApplicationName(r.app); err != nil {
+		return err
+	}
+	if err := ValidateEnvironmentName(r.env); err != nil {
+		return err
+	}
+	if versionErr != nil {
+		return versionErr
+	}
+	return r.behavior.validate()
+}
+
+// reason is recorded on the change.
+func (r manualRequest) reason() string {
+	if r.rollback {
+		return "rollback"
+	}
+	return "manual"
+}
+
+// heads say what the request does, for its description: queued ("Queue
+// checkout 2 in production") and deployed ("Deploy checkout 2 to
+// production", "Roll back checkout in production from 3 to 2").
+func (r manualRequest) heads(label string, previous *int64) (queued, deployed string) {
+	if r.rollback {
+		return fmt.Sprintf("Queue rollback of %s in %s to %s", r.app, r.env, label),
+			"Roll back " + r.app + " in " + r.env + " from " + versionString(previous) + " to " + label
+	}
+	return fmt.Sprintf("Queue %s %s in %s", r.app, label, r.env), fmt.Sprintf("Deploy %s %s to %s", r.app, label, r.env)
 }
 
 // manualDeploy applies the rules of a person's deploy: the release must
 // have a manifest for the environment and pass its branch restriction
 // (never overridable); locks and closed deploy windows are handled by
 // lockBehavior (fail, the default; queue; ignore, recorded as overriding).
-func (c *commandContext) manualDeploy(ctx context.Context, r manualRequest) (*manualResult, error) {
+// A deploy of the running version changes nothing but the queue (see
+// alreadyRunning).
+func (c *commandContext) manualDeploy(ctx context.Context, r manualRequest) (*Result, error) {
 	app, rel, err := c.deployable(ctx, r)
 	if err != nil {
 		return nil, err
@@ -85,17 +188,13 @@ func (c *commandContext) manualDeploy(ctx context.Context, r manualRequest) (*ma
 			return nil, err
 		}
 		res.Release = rel
-		return &manualResult{res: res, rel: rel}, nil
+		return res, nil
 	}
 	blockers, err := c.blockers(ctx, r.app, app.Team, r.env)
 	if err != nil {
 		return nil, err
 	}
-	m := &manualResult{rel: rel, blockers: blockers}
-	if dep.Version != nil {
-		v := *dep.Version
-		m.previous = &v
-	}
+	queued, deployed := r.heads(VersionLabel(rel.Version, rel.DisplayVersion), dep.Version)
 	if len(blockers) > 0 {
 		switch r.behavior {
 		case "", LockBehaviorFail:
@@ -104,22 +203,22 @@ func (c *commandContext) manualDeploy(ctx context.Context, r manualRequest) (*ma
 			e.Blockers = blockers
 			return nil, e
 		case LockBehaviorQueue:
-			if err := c.queue(ctx, dep, rel, blockers, r.reason); err != nil {
+			if err := c.queue(ctx, dep, rel, blockers, r.reason()); err != nil {
 				return nil, err
 			}
-			m.res = &Result{Outcome: OutcomeQueued, Deployment: dep, Release: rel}
-			return m, nil
+			c.describeQueued(queued, blockers)
+			return &Result{Outcome: OutcomeQueued, Deployment: dep, Release: rel}, nil
 		}
 	}
-	reason := r.reason
+	reason := r.reason()
 	if len(blockers) > 0 {
 		reason += ", overriding " + blockerNames(blockers)
 	}
 	if err := c.deploy(ctx, dep, rel, reason, blockers); err != nil {
 		return nil, err
 	}
-	m.res, m.deployed = &Result{Outcome: OutcomeDeployed, Deployment: dep, Release: rel}, true
-	return m, nil
+	c.describeOverride(deployed, blockers)
+	return &Result{Outcome: OutcomeDeployed, Deployment: dep, Release: rel}, nil
 }
 
 // deployable returns the application and release of a manual deploy
@@ -231,26 +330,6 @@ func (c *commandContext) deployOrQueue(ctx context.Context, rel *Release, team, 
 	return OutcomeDeployed, nil, c.deploy(ctx, dep, rel, reason, nil)
 }
 
-// blockedWhy says in two words what kinds of blocker hold a version back:
-// "locked", "deploy window closed" or both.
-func blockedWhy(blockers []Blocker) string {
-	locked, window := false, false
-	for _, b := range blockers {
-		if b.Kind == BlockerWindow {
-			window = true
-		} else {
-			locked = true
-		}
-	}
-	switch {
-	case locked && window:
-		return "locked, deploy window closed"
-	case window:
-		return "deploy window closed"
-	}
-	return "locked"
-}
-
 // processQueues deploys the queued version of every deployment in env
 // matching filter whose blockers are all gone. It is called after locks
 // were removed. It returns the deployed "app version" labels.
@@ -316,7 +395,7 @@ func (c *commandContext) deployQueued(ctx context.Context, deps []*Deployment, r
 		if err != nil {
 			return nil, fmt.Errorf("queued release: %w", err)
 		}
-		label := fmt.Sprintf("%s %s", dep.Application, releaseLabel(rel))
+		label := fmt.Sprintf("%s %s", dep.Application, VersionLabel(rel.Version, rel.DisplayVersion))
 		restricted, err := c.queuedRestricted(ctx, dep, rel, rules.dropRestricted)
 		if err != nil {
 			return nil, err
@@ -382,76 +461,6 @@ func (c *commandContext) queuedRestricted(ctx context.Context, dep *Deployment, 
 	return true, c.tx.PutDeployment(ctx, dep)
 }
 
-// releaseLabel names a release version for people: "42" or "42 (1.4.2)".
-func releaseLabel(r *Release) string {
-	if r.DisplayVersion != "" && r.DisplayVersion != fmt.Sprint(r.Version) {
-		return fmt.Sprintf("%d (%s)", r.Version, r.DisplayVersion)
-	}
-	return fmt.Sprint(r.Version)
-}
-
-// blockerNames lists blockers briefly: `lock "freeze"`, `team lock "x"`.
-func blockerNames(blockers []Blocker) string {
-	names := make([]string, len(blockers))
-	for i, b := range blockers {
-		names[i] = blockerName(b)
-	}
-	return strings.Join(names, ", ")
-}
-
-// blockerName names one blocker briefly: `environment lock "freeze"`,
-// `deny window "0 9 * * *"`.
-func blockerName(b Blocker) string {
-	if b.Window != nil {
-		s := fmt.Sprintf("%s window %q", b.Window.Kind, cutRunes(b.Window.Schedule, maxScheduleLabel))
-		if b.Window.Kind == DeployWindowAllow {
-			s = "outside " + s
-		}
-		return s
-	}
-	if b.Lock != nil {
-		switch b.Kind {
-		case LockEnvironment:
-			return fmt.Sprintf("environment lock %q", b.Lock.ID)
-		case LockApplication:
-			return fmt.Sprintf("application lock %q", b.Lock.ID)
-		case LockTeam:
-			return fmt.Sprintf("team lock %q", b.Lock.ID)
-		}
-	}
-	return b.Description
-}
-
-// countBlockers says how many locks and windows block: "3 locks", "2
-// locks and 1 deploy window".
-func countBlockers(blockers []Blocker) string {
-	locks, windows := 0, 0
-	for _, b := range blockers {
-		if b.Kind == BlockerWindow {
-			windows++
-		} else {
-			locks++
-		}
-	}
-	switch {
-	case windows == 0:
-		return countOf(locks, "lock")
-	case locks == 0:
-		return countOf(windows, "deploy window")
-	}
-	return countOf(locks, "lock") + " and " + countOf(windows, "deploy window")
-}
-
-// blockerDetails is one line per blocker, each starting with what: "Blocked
-// by environment lock "freeze"".
-func blockerDetails(what string, blockers []Blocker) []string {
-	lines := make([]string, len(blockers))
-	for i, b := range blockers {
-		lines[i] = what + " " + blockerName(b)
-	}
-	return lines
-}
-
 // describeOverride says what a person's deploy or rollback did: head says
 // the deploy ("Deploy checkout 2 to production"), and the blockers it
 // overrode are named, or counted when naming them does not fit.
@@ -469,4 +478,114 @@ func (c *commandContext) describeOverride(head string, overridden []Blocker) {
 func (c *commandContext) describeQueued(head string, blockers []Blocker) {
 	c.describeScaled(head+" (blocked by "+blockerNames(blockers)+")", head+" (blocked by "+countBlockers(blockers)+")",
 		blockerDetails("Blocked by", blockers))
+}
+
+// RollbackVersion returns the version a Rollback without a version would
+// deploy: the one that ran in env before the current one (see
+// deploymentHistory). EINVALID if there is none.
+func (e *Engine) RollbackVersion(ctx context.Context, app, env string) (int64, error) {
+	if err := (&Rollback{Application: app, Environment: env}).Validate(); err != nil {
+		return 0, err
+	}
+	var v int64
+	err := e.store.View(ctx, func(tx Tx) error {
+		c := &commandContext{engine: e, tx: tx, now: normalizeTime(e.now()), actor: SystemActor}
+		var err error
+		v, err = c.rollbackVersion(ctx, app, env)
+		return err
+	})
+	return v, err
+}
+
+// rollbackVersion finds the version before the current one in the
+// deployment history of app in env.
+func (c *commandContext) rollbackVersion(ctx context.Context, app, env string) (int64, error) {
+	if _, err := c.environment(ctx, env); err != nil {
+		return 0, err
+	}
+	if _, err := c.tx.FindApplication(ctx, app); err != nil {
+		return 0, err
+	}
+	dep, err := c.deployment(ctx, app, env)
+	if err != nil {
+		return 0, err
+	}
+	if dep.Version == nil {
+		return 0, Errorf(EINVALID, "%s does not run in %s, so there is nothing to roll back", app, env).WithField("environment")
+	}
+	history, err := c.deploymentHistory(ctx, app, env)
+	if err != nil {
+		return 0, err
+	}
+	if len(history) == 0 || history[len(history)-1] != *dep.Version {
+		history = append(history, *dep.Version) // state from before the event log (an import)
+	}
+	if len(history) < 2 {
+		return 0, Errorf(EINVALID, "no version of %s ran in %s before %d: give the version to roll back to", app, env, *dep.Version).WithField("version")
+	}
+	return history[len(history)-2], nil
+}
+
+// deploymentHistory returns the versions that ran in env, the current
+// one last, as far back as needed: it replays the newest events of app in
+// env and reads further back only while that is not enough (an event of a
+// release train carries a change for every application, so the whole log
+// would be costly to read).
+func (c *commandContext) deploymentHistory(ctx context.Context, app, env string) ([]int64, error) {
+	for limit := 16; ; limit *= 4 {
+		events, err := c.tx.FindEvents(ctx, EventFilter{Application: app, Environment: env, Limit: limit})
+		if err != nil {
+			return nil, err
+		}
+		complete := len(events) < limit
+		slices.Reverse(events) // oldest first
+		stack, exact := replayDeployments(events, app, env, complete)
+		if complete || exact && len(stack) >= 2 {
+			return stack, nil
+		}
+	}
+}
+
+// replayDeployments replays deployments of app in env as a stack of
+// versions, the current one last. A deployment pushes its version; a
+// rollback pops back to the version it deployed (if that is on the
+// stack), so rolling back again goes further back instead of returning to
+// the version just rolled back from; deleting the deployment (the
+// environment was deleted) empties the stack. complete says that events
+// start at the beginning; if not, a rollback to a version not on the
+// stack makes the result inexact.
+func replayDeployments(events []*Event, app, env string, complete bool) (stack []int64, exact bool) {
+	exact = true
+	for _, ev := range events {
+		for _, ch := range ev.Changes {
+			if ch.Application != app || ch.Environment != env {
+				continue
+			}
+			switch ch.Op {
+			case ChangeDeploymentDelete:
+				stack, exact = stack[:0], true
+			case ChangeDeploy:
+				i := lastIndex(stack, ch.Version)
+				if ev.Kind == KindRollback && i >= 0 {
+					stack = stack[:i+1]
+					continue
+				}
+				if ev.Kind == KindRollback && !complete {
+					exact = false
+				}
+				stack = append(stack, ch.Version)
+			}
+		}
+	}
+	return stack, exact
+}
+
+// lastIndex returns the index of the last v in s, or -1.
+func lastIndex(s []int64, v int64) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == v {
+			return i
+		}
+	}
+	return -1
 }

@@ -1,4 +1,4 @@
-package railyard
+package yamlcheck
 
 import (
 	"errors"
@@ -432,11 +432,11 @@ func TestManifestYAMLFastPathAccepts(t *testing.T) {
 			t.Errorf("%q: yaml.v3 rejects it (%v); the table is wrong", in, err)
 			continue
 		}
-		if !wellFormedManifestYAML(in) {
+		if !WellFormed(in) {
 			t.Errorf("%q: fast path is not sure, want certain", in)
 		}
-		if err := ValidateManifestYAML(in); err != nil {
-			t.Errorf("%q: ValidateManifestYAML: %v, want nil", in, err)
+		if err := Validate(in); err != nil {
+			t.Errorf("%q: Validate: %v, want nil", in, err)
 		}
 	}
 }
@@ -447,12 +447,12 @@ func TestManifestYAMLFastPathBails(t *testing.T) {
 		if (want == nil) != tc.valid {
 			t.Errorf("%q: yaml.v3 says %v; the table says valid=%v", tc.in, want, tc.valid)
 		}
-		if wellFormedManifestYAML(tc.in) {
+		if WellFormed(tc.in) {
 			t.Errorf("%q: fast path is certain, want not sure", tc.in)
 		}
-		got := ValidateManifestYAML(tc.in)
+		got := Validate(tc.in)
 		if fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("%q: ValidateManifestYAML says %v, yaml.v3 says %v", tc.in, got, want)
+			t.Errorf("%q: Validate says %v, yaml.v3 says %v", tc.in, got, want)
 		}
 	}
 }
@@ -467,7 +467,7 @@ func TestManifestYAMLErrorsUnchanged(t *testing.T) {
 		{"a: 1\n...\nb: 2", "yaml: line 2: did not find expected <document start>"},
 		{"a: |\n   \n  x", "yaml: line 2: did not find expected key"},
 	} {
-		err := ValidateManifestYAML(tc.in)
+		err := Validate(tc.in)
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("%q: got %v, want %s", tc.in, err, tc.want)
 		}
@@ -480,8 +480,8 @@ func TestManifestYAMLErrorsUnchanged(t *testing.T) {
 	m := deploymentManifest
 	for i := 0; i < len(m); i += 97 {
 		in := m[:i] + "\t" + m[i:]
-		if got, want := ValidateManifestYAML(in), referenceManifestYAML(in); fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("tab at %d: ValidateManifestYAML says %v, yaml.v3 says %v", i, got, want)
+		if got, want := Validate(in), referenceManifestYAML(in); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("tab at %d: Validate says %v, yaml.v3 says %v", i, got, want)
 		}
 	}
 }
@@ -508,15 +508,15 @@ func TestManifestYAMLDuplicateKeys(t *testing.T) {
 		{"a: 1\nb:\n  a: 1\n---\na: 1\n", ""},
 		{"1: a\n01: b\n", ""}, // yaml.v3 compares values as written
 	} {
-		if wellFormedManifestYAML(tc.in) && tc.want != "" {
+		if WellFormed(tc.in) && tc.want != "" {
 			t.Errorf("%q: the fast path is certain, want not sure", tc.in)
 		}
-		got := ValidateManifestYAML(tc.in)
+		got := Validate(tc.in)
 		if fmt.Sprint(got) != fmt.Sprint(tc.want) && !(got == nil && tc.want == "") {
 			t.Errorf("%q: got %v, want %s", tc.in, got, tc.want)
 		}
 		if ref := referenceManifestYAML(tc.in); fmt.Sprint(ref) != fmt.Sprint(got) {
-			t.Errorf("%q: the reference says %v, ValidateManifestYAML %v", tc.in, ref, got)
+			t.Errorf("%q: the reference says %v, Validate %v", tc.in, ref, got)
 		}
 	}
 	// A mapping with more keys than the fast path remembers is checked in
@@ -525,56 +525,11 @@ func TestManifestYAMLDuplicateKeys(t *testing.T) {
 	for i := range fastYAMLMaxKeys + 1 {
 		fmt.Fprintf(&b, "k%d: v\n", i)
 	}
-	if wellFormedManifestYAML(b.String()) {
+	if WellFormed(b.String()) {
 		t.Errorf("%d keys: the fast path is certain, want not sure", fastYAMLMaxKeys+1)
 	}
-	if err := ValidateManifestYAML(b.String() + "k7: again\n"); err == nil || err.Error() != fmt.Sprintf("yaml: line %d: mapping key \"k7\" already defined at line 8", fastYAMLMaxKeys+2) {
+	if err := Validate(b.String() + "k7: again\n"); err == nil || err.Error() != fmt.Sprintf("yaml: line %d: mapping key \"k7\" already defined at line 8", fastYAMLMaxKeys+2) {
 		t.Errorf("a duplicate in a large mapping: got %v", err)
-	}
-}
-
-func TestReleaseValidateSharedManifests(t *testing.T) {
-	bad := "a: b: c\n"
-	r := Release{Application: "checkout", Version: 1, Manifests: map[string]string{
-		"production": bad, "development": bad, "staging": "a: 1\n",
-	}}
-	err := r.Validate(0)
-	want := "manifests[development] is not valid YAML: yaml: mapping values are not allowed in this context"
-	if ErrorCode(err) != EINVALID || ErrorMessage(err) != want || AsError(err).Field != "manifests[development]" {
-		t.Fatalf("got %v (field %q), want %s", err, AsError(err).Field, want)
-	}
-	r.Manifests = map[string]string{"development": "a: 1\n", "production": bad, "staging": "a: 1\n"}
-	err = r.Validate(0)
-	want = "manifests[production] is not valid YAML: yaml: mapping values are not allowed in this context"
-	if ErrorMessage(err) != want {
-		t.Fatalf("got %v, want %s", err, want)
-	}
-	r.Manifests = map[string]string{"development": deploymentManifest, "production": deploymentManifest}
-	if err := r.Validate(0); err != nil {
-		t.Fatalf("shared valid manifest: %v", err)
-	}
-
-	// A manifest the fast path leaves to yaml.v3 is decoded once, however
-	// many environments share it: yaml.v3's allocations show it.
-	slow := "a: &x 1\nb: *x\n"
-	if wellFormedManifestYAML(slow) {
-		t.Fatal("the fast path accepts anchors now: choose another manifest for this test")
-	}
-	decode := testing.AllocsPerRun(20, func() { _ = ValidateManifestYAML(slow) })
-	allocs := func(envs ...string) float64 {
-		r.Manifests = map[string]string{}
-		for _, env := range envs {
-			r.Manifests[env] = slow
-		}
-		return testing.AllocsPerRun(20, func() {
-			if err := r.Validate(0); err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
-	one, three := allocs("development"), allocs("development", "staging", "production")
-	if three-one >= decode {
-		t.Errorf("three environments sharing a manifest cost %v allocations, one %v: decoded more than once (one decode: %v)", three, one, decode)
 	}
 }
 
@@ -641,7 +596,7 @@ func FuzzManifestYAMLFastPath(f *testing.F) {
 		f.Add(randomManifestYAML(r, 20))
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		if !wellFormedManifestYAML(in) {
+		if !WellFormed(in) {
 			return
 		}
 		if err := referenceManifestYAML(in); err != nil {
@@ -650,7 +605,7 @@ func FuzzManifestYAMLFastPath(f *testing.F) {
 	})
 }
 
-// BenchmarkValidateManifestYAML compares ValidateManifestYAML, which
+// BenchmarkValidateManifestYAML compares Validate (railyard.ValidateManifestYAML), which
 // takes the fast path on these inputs, with the yaml.v3 decode it spares.
 func BenchmarkValidateManifestYAML(b *testing.B) {
 	for _, bc := range []struct{ name, in string }{
@@ -658,14 +613,14 @@ func BenchmarkValidateManifestYAML(b *testing.B) {
 		{"http-bench-10KB", httpBenchManifest("production")},
 		{"deployment-service", deploymentManifest},
 	} {
-		if !wellFormedManifestYAML(bc.in) {
+		if !WellFormed(bc.in) {
 			b.Fatalf("%s: the fast path does not accept it", bc.name)
 		}
 		b.Run(bc.name+"/fast", func(b *testing.B) {
 			b.SetBytes(int64(len(bc.in)))
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := ValidateManifestYAML(bc.in); err != nil {
+				if err := Validate(bc.in); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -843,7 +798,7 @@ func TestManifestYAMLFastPathRandom(t *testing.T) {
 	accepted := 0
 	for i := range n {
 		in := randomManifestYAML(r, 4+i%40)
-		if !wellFormedManifestYAML(in) {
+		if !WellFormed(in) {
 			continue
 		}
 		accepted++

@@ -1,4 +1,4 @@
-package railyard
+package cron
 
 import (
 	"fmt"
@@ -36,14 +36,14 @@ func TestCronMatchesRobfigInUTC(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := 0; i < 3000; i++ {
 		expr := randomCron(r)
-		ours, err := parseCronSchedule(expr, "")
+		ours, err := Parse(expr, "")
 		if err != nil {
 			t.Fatalf("%s: %v", expr, err)
 		}
-		theirs, _ := cronParser.Parse(expr)
+		theirs, _ := parser.Parse(expr)
 		at := start.Add(time.Duration(r.Int63n(int64(3 * 365 * 24 * time.Hour)))).Truncate(time.Second)
 		want := theirs.Next(at)
-		got, ok := ours.next(at)
+		got, ok := ours.Next(at)
 		if want.IsZero() != !ok || ok && !got.Equal(want) {
 			t.Fatalf("%s next after %v: got %v (%v), want %v", expr, at, got, ok, want)
 		}
@@ -52,7 +52,7 @@ func TestCronMatchesRobfigInUTC(t *testing.T) {
 		}
 		// latest(t) is the fire f <= t whose successor is after t.
 		probe := got.Add(time.Duration(r.Int63n(int64(48 * time.Hour))))
-		f, ok := ours.latest(probe, probe.Add(-400*24*time.Hour))
+		f, ok := ours.Latest(probe, probe.Add(-400*24*time.Hour))
 		if !ok || f.After(probe) || !theirs.Next(f).After(probe) || !theirs.Next(f.Add(-time.Second)).Equal(f) {
 			t.Fatalf("%s latest at or before %v: got %v (%v), next after it %v", expr, probe, f, ok, theirs.Next(f))
 		}
@@ -64,7 +64,7 @@ func TestCronMatchesRobfigInUTC(t *testing.T) {
 // increasing instant, a repeated hour fires once, and a skipped hour fires
 // once at the jump.
 func TestCronFiresOncePerWallClockTime(t *testing.T) {
-	s, err := parseCronSchedule("*/15 * * * *", "Europe/Berlin")
+	s, err := Parse("*/15 * * * *", "Europe/Berlin")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,10 +82,10 @@ func TestCronFiresOncePerWallClockTime(t *testing.T) {
 	// first day (the walk starts at 00:00 UTC), less 4 in spring: 02:00
 	// to 02:45 do not exist and fire at the jump, together with 03:00.
 	// The repeated hour in autumn adds nothing: each time fires once.
-	assertInternal(t, "fires in 366 days", n, 366*96-4-4)
+	assertEqual(t, "fires in 366 days", n, 366*96-4-4)
 }
 
-func assertInternal[T comparable](t *testing.T, what string, got, want T) {
+func assertEqual[T comparable](t *testing.T, what string, got, want T) {
 	t.Helper()
 	if got != want {
 		t.Errorf("%s: got %v, want %v", what, got, want)

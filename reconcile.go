@@ -4,11 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/railyard-cd/railyard/internal/cron"
 )
+
+// Reconcile is Railyard's periodic housekeeping, applied as SystemActor:
+// it removes expired locks, deploys queued versions whose blockers are all
+// gone (a lock expired, a deploy window opened) and drops queued versions
+// that a branch restriction refuses. One event if anything changed.
+type Reconcile struct{}
 
 // SchedulerActor is the actor of the release trains Railyard runs on the
 // schedules of environments (EnvironmentConfig.ReleaseTrains).
@@ -101,7 +110,7 @@ func (c *commandContext) removeExpiredLocks(ctx context.Context) ([]string, map[
 		if err := c.deleteLock(ctx, l, "expired "+describeTime(*l.ExpiresAt)); err != nil {
 			return nil, nil, err
 		}
-		removed = append(removed, fmt.Sprintf("%s (%s)", describeLockTarget(l.Kind, l.Environment, "", l.Application, l.Team), l.ID))
+		removed = append(removed, fmt.Sprintf("%s (%s)", l.describe(), l.ID))
 		expired[l.Environment] = append(expired[l.Environment], l)
 	}
 	return removed, expired, nil
@@ -113,7 +122,7 @@ func (c *commandContext) removeExpiredLocks(ctx context.Context) ([]string, map[
 func reconcileReason(expired []*Lock, hasWindows bool) func(*Deployment, string) string {
 	return func(dep *Deployment, team string) string {
 		for _, l := range expired {
-			if lockApplies(l, dep.Application, team) {
+			if l.applies(dep.Application, team) {
 				return reasonLastBlockerRemoved
 			}
 		}
@@ -236,11 +245,11 @@ func envWakeups(env *Environment, now time.Time, consider func(time.Time)) error
 		}
 	}
 	for _, st := range env.Config.ReleaseTrains {
-		s, err := parseCronSchedule(st.Schedule, st.TimeZone)
+		s, err := cron.Parse(st.Schedule, st.TimeZone)
 		if err != nil {
 			return fmt.Errorf("environment %s: release train schedule: %w", env.Name, err)
 		}
-		if t, ok := s.next(now); ok {
+		if t, ok := s.Next(now); ok {
 			consider(t)
 		}
 	}
@@ -292,11 +301,11 @@ func (e *Engine) RunScheduledTrains(ctx context.Context, since, until time.Time)
 		SortEnvironments(envs)
 		for _, env := range envs {
 			for _, st := range env.Config.ReleaseTrains {
-				s, err := parseCronSchedule(st.Schedule, st.TimeZone)
+				s, err := cron.Parse(st.Schedule, st.TimeZone)
 				if err != nil {
 					return fmt.Errorf("environment %s: release train schedule: %w", env.Name, err)
 				}
-				if at, ok := s.latest(until, since); ok {
+				if at, ok := s.Latest(until, since); ok {
 					due = append(due, dueTrain{env: env.Name, team: st.Team, at: normalizeTime(at)})
 				}
 			}
@@ -320,4 +329,108 @@ func (e *Engine) RunScheduledTrains(ctx context.Context, since, until time.Time)
 		}
 	}
 	return events, errors.Join(errs...)
+}
+
+// minWakeupDelay bounds how soon the scheduler runs again after a run, so
+// that a wake-up time that keeps being "now" cannot spin.
+const minWakeupDelay = time.Second
+
+// Scheduler runs Railyard's own work beside the API: Reconcile (remove
+// expired locks, deploy queued versions nothing blocks any more, such as
+// when a deploy window opened, drop what a branch restriction refuses) and
+// the release trains environments schedule for themselves. It is the edge
+// where their errors end: they are logged, and the next run tries again.
+// A scheduler runs in one goroutine (Run); several servers on one store
+// are safe, since the engine runs each scheduled train once.
+type Scheduler struct {
+	Engine *Engine
+	Logger *slog.Logger
+	// Wake returns a channel that receives once d has passed (time.After);
+	// nil means the scheduler runs at its ticks only, which is how tests
+	// drive it without sleeping.
+	Wake func(d time.Duration) <-chan time.Time
+}
+
+// Run runs at once, then at every tick and, between ticks, at the
+// engine's next wake-up (a lock expires, a deploy window opens or closes,
+// a train is due), until ctx is done. Every change to the state may move
+// that wake-up (a new lock with an expiry, new windows), so the scheduler
+// asks for it again after each commit. The first run starts the scheduled
+// trains that fired after since (a server that was down catches up with
+// each missed train once); every later run those that fired after the
+// run before. A train that fails is logged and not retried: it runs again
+// at its next fire time.
+func (s *Scheduler) Run(ctx context.Context, since time.Time, ticks <-chan time.Time) {
+	var changes <-chan struct{}
+	if s.Wake != nil {
+		signals, unsubscribe := s.Engine.Subscribe()
+		defer unsubscribe()
+		changes = signals
+	}
+	last, due := since, true
+	var wakeup <-chan time.Time
+	for {
+		if due {
+			last = s.runOnce(ctx, last)
+		}
+		if s.Wake != nil {
+			wakeup = s.nextWakeup(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticks:
+			due = true
+		case <-wakeup:
+			due = true
+		case <-changes:
+			due = false // only when to wake up may have changed
+		}
+	}
+}
+
+// runOnce reconciles, then runs the scheduled trains that fired in
+// (last, now], and returns now: where the next run continues.
+func (s *Scheduler) runOnce(ctx context.Context, last time.Time) time.Time {
+	ev, err := s.Engine.Reconcile(ctx)
+	switch {
+	case err != nil:
+		s.logError(ctx, "reconcile", err)
+	case ev != nil:
+		s.Logger.Info("reconciled", "event_id", ev.ID, "description", ev.Summary())
+	}
+	now := s.Engine.now()
+	if !last.Before(now) {
+		return last
+	}
+	events, err := s.Engine.RunScheduledTrains(ctx, last, now)
+	for _, ev := range events {
+		s.Logger.Info("scheduled release train", "event_id", ev.ID, "description", ev.Summary())
+	}
+	if err != nil {
+		s.logError(ctx, "scheduled release trains", err)
+	}
+	return now
+}
+
+// nextWakeup returns a channel that receives at the engine's next
+// wake-up time, or nil if nothing is scheduled.
+func (s *Scheduler) nextWakeup(ctx context.Context) <-chan time.Time {
+	next, err := s.Engine.NextWakeup(ctx)
+	if err != nil {
+		s.logError(ctx, "next wake-up", err)
+		return nil
+	}
+	if next.IsZero() {
+		return nil
+	}
+	return s.Wake(max(next.Sub(s.Engine.now()), minWakeupDelay))
+}
+
+// logError logs err unless the server is shutting down.
+func (s *Scheduler) logError(ctx context.Context, what string, err error) {
+	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
+		return
+	}
+	s.Logger.Error(what, "error", err)
 }

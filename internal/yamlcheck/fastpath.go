@@ -1,36 +1,12 @@
-package railyard
+package yamlcheck
 
 import (
-	"fmt"
 	"strings"
 	"unicode/utf8"
-
-	"gopkg.in/yaml.v3"
 )
 
-// The fast path of ValidateManifestYAML.
-//
-// Decoding a 10 KB manifest with yaml.v3 costs 0.5 to 0.9 ms, and
-// every published release validates one manifest per environment. Real
-// manifests use a small, regular part of YAML: block mappings and
-// sequences, single-line scalars, block literals, comments and "---".
-// wellFormedManifestYAML recognizes that part in one pass without
-// allocating, and answers "certainly well-formed" or "not sure". On "not
-// sure", yaml.v3 decides, so its error messages are what users see.
-//
-// The one rule is soundness: it may only answer true for input that
-// yaml.v3 accepts. Anything it does not fully understand (tabs, anchors,
-// aliases, tags, directives, complex keys, flow collections other than
-// trivial ones, multi-line plain or quoted scalars, unusual characters,
-// suspicious indentation) makes it answer false. FuzzManifestYAMLFastPath
-// checks the rule against yaml.v3.
-//
-// It refuses duplicate mapping keys, as the full check does (see
-// duplicateKeys): each open mapping's keys are kept as positions in the
-// input, and a key equal to an earlier one of the same mapping makes it
-// answer "not sure", so that yaml.v3 and the full check report it. Keys
-// with escapes, and mappings beyond fastYAMLMaxKeys keys on the open path,
-// are left to the full check too.
+// The fast path (see the package documentation): one pass over the
+// input, no allocation, and "certainly well-formed" or "not sure".
 
 const (
 	// fastYAMLMaxDepth bounds the nesting the fast path follows, so its
@@ -72,7 +48,7 @@ type keyRef struct {
 }
 
 // yamlChecker is the state of one run of the fast path. Its zero value is
-// not ready: use wellFormedManifestYAML.
+// not ready: use WellFormed.
 type yamlChecker struct {
 	s      string
 	frames [fastYAMLMaxDepth]yamlFrame
@@ -91,9 +67,10 @@ type yamlChecker struct {
 	ended bool // after "...": only comments and markers may follow
 }
 
-// wellFormedManifestYAML reports whether manifest is certainly a stream of
-// YAML documents that yaml.v3 accepts. false means "not sure".
-func wellFormedManifestYAML(manifest string) bool {
+// WellFormed is the fast path: it reports whether manifest is certainly a
+// stream of YAML documents that yaml.v3 accepts, without a mapping that
+// repeats a key. false means "not sure"; Validate then decides.
+func WellFormed(manifest string) bool {
 	c := yamlChecker{s: manifest}
 	c.startDocument()
 	return c.run()
@@ -788,48 +765,4 @@ func load64(s string, q int) uint64 {
 	s = s[q : q+8]
 	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-}
-
-// mappingKey is what makes two keys of one mapping the same: yaml.v3's
-// rule when it decodes into a Go map (same kind of node, same value as
-// written after unquoting), so "a", 'a' and "a" are one key and 1 and 01
-// are two.
-type mappingKey struct {
-	kind  yaml.Kind
-	value string
-}
-
-// duplicateKeys reports the first mapping of the document tree whose
-// scalar or alias keys repeat, in yaml.v3's words: "yaml: line 5: mapping
-// key "name" already defined at line 3". Aliases are not followed: the
-// node they name is checked where it is defined.
-func duplicateKeys(doc *yaml.Node) error {
-	seen := map[mappingKey]int{}
-	stack := []*yaml.Node{doc}
-	for len(stack) > 0 {
-		n := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if n.Kind == yaml.MappingNode {
-			clear(seen)
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				k := n.Content[i]
-				if k.Kind != yaml.ScalarNode && k.Kind != yaml.AliasNode {
-					continue
-				}
-				key := mappingKey{k.Kind, k.Value}
-				if line, dup := seen[key]; dup {
-					return fmt.Errorf("yaml: line %d: mapping key %q already defined at line %d", k.Line, truncateForMessage(k.Value), line)
-				}
-				seen[key] = k.Line
-			}
-		}
-		if n.Kind != yaml.AliasNode {
-			// Children in reverse, so that the first duplicate in document
-			// order is the one reported.
-			for i := len(n.Content) - 1; i >= 0; i-- {
-				stack = append(stack, n.Content[i])
-			}
-		}
-	}
-	return nil
 }
