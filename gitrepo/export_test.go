@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/railyard-cd/railyard"
+	"github.com/railyard-cd/railyard/gitrepo/internal/gitcli"
+	"github.com/railyard-cd/railyard/gitrepo/internal/pack"
 )
 
 // commitDump shows one commit: its header and every path it changed, with
@@ -19,11 +21,11 @@ func (e *testEnv) commitDump(ref string) string {
 	var b strings.Builder
 	b.WriteString(e.git("show", "-s", "--format=author: %an <%ae> %ad%ncommitter: %cn <%ce> %cd%n%n%B", "--date=iso-strict", ref))
 	raw := e.git("diff-tree", "-r", "--no-commit-id", "--raw", "--root", ref)
-	cat, err := openCatFile(context.Background(), &gitCmd{dir: e.remote})
+	cat, err := gitcli.OpenCatFile(context.Background(), &gitcli.Git{Dir: e.remote})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	defer cat.close()
+	defer cat.Close()
 	for _, line := range strings.Split(strings.TrimSpace(raw), "\n") {
 		if line == "" {
 			continue
@@ -36,15 +38,15 @@ func (e *testEnv) commitDump(ref string) string {
 			continue
 		}
 		fmt.Fprintf(&b, "%s %s %s\n", status, mode, path)
-		obj, err := cat.read(sha)
+		obj, err := cat.Read(sha)
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		if mode == modeSymlink {
-			fmt.Fprintf(&b, "  -> %s\n", obj.data)
+		if mode == pack.ModeSymlink.String() {
+			fmt.Fprintf(&b, "  -> %s\n", obj.Data)
 			continue
 		}
-		for _, l := range strings.Split(strings.TrimSuffix(string(obj.data), "\n"), "\n") {
+		for _, l := range strings.Split(strings.TrimSuffix(string(obj.Data), "\n"), "\n") {
 			fmt.Fprintf(&b, "  | %s\n", l)
 		}
 	}
@@ -225,21 +227,21 @@ func lastID(t *testing.T, e *testEnv) int64 {
 func pushForeign(t *testing.T, remote, file, content string) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "other")
-	g := &gitCmd{dir: filepath.Dir(dir)}
+	g := &gitcli.Git{Dir: filepath.Dir(dir)}
 	ctx := context.Background()
-	if _, err := g.run(ctx, "clone", "--quiet", remote, dir); err != nil {
+	if _, err := g.Run(ctx, "clone", "--quiet", remote, dir); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, file), []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c := &gitCmd{dir: dir}
+	c := &gitcli.Git{Dir: dir}
 	for _, args := range [][]string{
 		{"add", file},
 		{"-c", "user.name=Someone", "-c", "user.email=someone@example.com", "commit", "--quiet", "-m", "Add " + file},
 		{"push", "--quiet", "origin", "HEAD:main"},
 	} {
-		if _, err := c.run(ctx, args...); err != nil {
+		if _, err := c.Run(ctx, args...); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -433,7 +435,7 @@ func TestLocalRepositoryMatchesRemote(t *testing.T) {
 	if st.Remote != local.remote || st.PendingEvents != 0 || st.Head != strings.TrimSpace(local.git("rev-parse", "main")) {
 		t.Errorf("status: %+v", st)
 	}
-	(&scriptRepo{t: t, g: &gitCmd{dir: local.remote}}).fsck()
+	fsck(t, local.remote)
 }
 
 // TestRunRepacksInBackground runs the exporter as serve does and checks
@@ -445,7 +447,7 @@ func TestRunRepacksInBackground(t *testing.T) {
 	e.x.cfg.BatchSize = 1 // a pack per event
 	repacked := make(chan error, 1)
 	e.x.afterRepack = func(err error) { repacked <- err }
-	repo := &scriptRepo{t: t, g: &gitCmd{dir: e.remote}}
+	repo := e.remote
 	e.must(envCmd("development", railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Latest: true}}))
 	for v := int64(1); v <= 3; v++ {
 		e.must(releaseCmd("checkout", v, "payments", "development"))
@@ -458,9 +460,9 @@ func TestRunRepacksInBackground(t *testing.T) {
 	}
 	cancel()
 	<-done
-	if got := repo.packs(); len(got) != 1 {
+	if got := packs(t, repo); len(got) != 1 {
 		t.Errorf("packs after the repack: got %v, want one", got)
 	}
 	assertTrailers(t, e, 4)
-	repo.fsck()
+	fsck(t, repo)
 }

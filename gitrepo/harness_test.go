@@ -12,6 +12,9 @@ import (
 
 	"github.com/railyard-cd/railyard"
 	"github.com/railyard-cd/railyard/argocd"
+	"github.com/railyard-cd/railyard/gitrepo/internal/gitcli"
+	"github.com/railyard-cd/railyard/gitrepo/internal/pack"
+	"github.com/railyard-cd/railyard/gitrepo/internal/pack/packtest"
 	"github.com/railyard-cd/railyard/sqlite"
 )
 
@@ -111,7 +114,7 @@ func (e *testEnv) sync() {
 // git runs git in the remote repository.
 func (e *testEnv) git(args ...string) string {
 	e.t.Helper()
-	out, err := (&gitCmd{dir: e.remote}).run(context.Background(), args...)
+	out, err := (&gitcli.Git{Dir: e.remote}).Run(context.Background(), args...)
 	if err != nil {
 		e.t.Fatalf("git %s: %v", strings.Join(args, " "), err)
 	}
@@ -127,33 +130,33 @@ func (e *testEnv) tree(ref string) string {
 
 func dumpTree(t testing.TB, repo, ref, under string) string {
 	t.Helper()
-	g := &gitCmd{dir: repo}
+	g := &gitcli.Git{Dir: repo}
 	args := []string{"ls-tree", "-r", "--format=%(objectmode) %(objectname) %(path)", ref}
 	if under != "" {
 		args = append(args, "--", under)
 	}
-	out, err := g.run(context.Background(), args...)
+	out, err := g.Run(context.Background(), args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat, err := openCatFile(context.Background(), g)
+	cat, err := gitcli.OpenCatFile(context.Background(), g)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cat.close()
+	defer cat.Close()
 	var b strings.Builder
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		if line == "" {
 			continue
 		}
 		parts := strings.SplitN(line, " ", 3)
-		obj, err := cat.read(parts[1])
+		obj, err := cat.Read(parts[1])
 		if err != nil {
 			t.Fatal(err)
 		}
 		fmt.Fprintf(&b, "%s %s\n", parts[0], parts[2])
-		content := string(obj.data)
-		if parts[0] == modeSymlink {
+		content := string(obj.Data)
+		if parts[0] == pack.ModeSymlink.String() {
 			fmt.Fprintf(&b, "  -> %s\n", content)
 			continue
 		}
@@ -162,6 +165,34 @@ func dumpTree(t testing.TB, repo, ref, under string) string {
 		}
 	}
 	return b.String()
+}
+
+// fsck checks the repository dir as strictly as Git can.
+func fsck(t testing.TB, dir string) {
+	t.Helper()
+	if _, err := (&gitcli.Git{Dir: dir}).Run(context.Background(), "fsck", "--strict", "--no-dangling", "--no-progress"); err != nil {
+		t.Fatalf("%s: %v", dir, err)
+	}
+}
+
+// packs returns the pack files of the repository dir.
+func packs(t testing.TB, dir string) []string {
+	t.Helper()
+	packs, err := filepath.Glob(filepath.Join(dir, "objects", "pack", "*.pack"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return packs
+}
+
+// openFastImport is the tests' other openWriterFunc: the oracle, whose
+// commits the pack writer's must equal.
+func openFastImport(ctx context.Context, g *gitcli.Git, ref string, base pack.ID) (treeWriter, error) {
+	f, err := packtest.Open(ctx, g, ref, base)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 // golden compares got with testdata/<name>.golden (rewritten with -update).

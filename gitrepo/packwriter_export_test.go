@@ -30,14 +30,14 @@ func TestExporterWritesTheSameCommitsWithBothWriters(t *testing.T) {
 	}{{"day", day}, {"every kind of event", everyKind}} {
 		for _, batch := range []int{1, 7, 500} {
 			t.Run(fmt.Sprintf("%s/batch=%d", sc.name, batch), func(t *testing.T) {
-				want := exportWith(t, openFastImportWriter, batch, sc.scenario)
+				want := exportWith(t, openFastImport, batch, sc.scenario)
 				got := exportWith(t, openPackWriter, batch, sc.scenario)
 				w, g := want.git("rev-parse", "main"), got.git("rev-parse", "main")
 				if w != g {
 					t.Fatalf("main: pack writer %s, fast-import %s:\n%s", g, w, lineDiffForTest(want.tree("main"), got.tree("main")))
 				}
 				for _, dir := range []string{got.remote, got.x.Dir()} {
-					(&scriptRepo{t: t, g: &gitCmd{dir: dir}}).fsck()
+					fsck(t, dir)
 				}
 			})
 		}

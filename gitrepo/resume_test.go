@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/railyard-cd/railyard"
+	"github.com/railyard-cd/railyard/gitrepo/internal/gitcli"
 )
 
 // person is someone's clone of the manifest repository, committing as
@@ -25,7 +26,7 @@ var someone = []string{"-c", "user.name=Someone", "-c", "user.email=someone@exam
 func clonePerson(t testing.TB, e *testEnv) *person {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "clone")
-	if _, err := (&gitCmd{dir: filepath.Dir(dir)}).run(context.Background(), "clone", "--quiet", e.remote, dir); err != nil {
+	if _, err := (&gitcli.Git{Dir: filepath.Dir(dir)}).Run(context.Background(), "clone", "--quiet", e.remote, dir); err != nil {
 		t.Fatal(err)
 	}
 	return &person{t: t, dir: dir}
@@ -35,7 +36,7 @@ func clonePerson(t testing.TB, e *testEnv) *person {
 // environment.
 func (p *person) gitEnv(env []string, args ...string) string {
 	p.t.Helper()
-	out, err := (&gitCmd{dir: p.dir, env: env}).run(context.Background(), append(someone, args...)...)
+	out, err := (&gitcli.Git{Dir: p.dir, Env: env}).Run(context.Background(), append(someone, args...)...)
 	if err != nil {
 		p.t.Fatalf("git %s: %v", strings.Join(args, " "), err)
 	}

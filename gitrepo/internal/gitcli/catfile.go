@@ -1,10 +1,8 @@
-package gitrepo
+package gitcli
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os/exec"
@@ -14,11 +12,11 @@ import (
 	"time"
 )
 
-// catFile reads objects through one long-running `git cat-file --batch`,
-// so a lookup costs a pipe round trip instead of a process start. Not safe
-// for concurrent use. A request not answered within the gitCmd's timeout
-// kills cat-file, and the request fails with a *timeoutError.
-type catFile struct {
+// CatFile reads objects through one long-running `git cat-file --batch`,
+// so a lookup costs a pipe round trip instead of a process start. A
+// request not answered within the Git's Timeout kills cat-file, and the
+// request fails with a *TimeoutError. Not safe for concurrent use.
+type CatFile struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	stdout *bufio.Reader
@@ -29,16 +27,17 @@ type catFile struct {
 	timedOut atomic.Bool
 }
 
-// object is one object read by catFile.
-type object struct {
-	sha  string
-	kind string // "blob", "tree", "commit"
-	data []byte
+// Object is one object read by CatFile.
+type Object struct {
+	ID   string // as git prints it: 40 hexadecimal digits
+	Kind string // "blob", "tree", "commit" or "tag"
+	Data []byte
 }
 
-// openCatFile starts cat-file in the repository.
-func openCatFile(ctx context.Context, g *gitCmd) (*catFile, error) {
-	cmd := g.command(ctx, "cat-file", "--batch")
+// OpenCatFile starts cat-file in g's repository. It runs until Close, or
+// until ctx ends, which kills it: the requests after that fail.
+func OpenCatFile(ctx context.Context, g *Git) (*CatFile, error) {
+	cmd := g.Command(ctx, "cat-file", "--batch")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -50,7 +49,7 @@ func openCatFile(ctx context.Context, g *gitCmd) (*catFile, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start git cat-file: %w", err)
 	}
-	c := &catFile{cmd: cmd, stdin: stdin, stdout: bufio.NewReaderSize(stdout, 64<<10), timeout: g.timeout}
+	c := &CatFile{cmd: cmd, stdin: stdin, stdout: bufio.NewReaderSize(stdout, 64<<10), timeout: g.Timeout}
 	if c.timeout > 0 {
 		c.timer = time.AfterFunc(c.timeout, func() {
 			c.timedOut.Store(true)
@@ -62,7 +61,7 @@ func openCatFile(ctx context.Context, g *gitCmd) (*catFile, error) {
 }
 
 // arm starts the deadline of one request; the returned function stops it.
-func (c *catFile) arm() func() bool {
+func (c *CatFile) arm() func() bool {
 	if c.timer == nil {
 		return func() bool { return false }
 	}
@@ -70,18 +69,18 @@ func (c *catFile) arm() func() bool {
 	return c.timer.Stop
 }
 
-// failed turns an I/O error of a request into a *timeoutError if cat-file
+// failed turns an I/O error of a request into a *TimeoutError if cat-file
 // was killed at its deadline.
-func (c *catFile) failed(err error) error {
+func (c *CatFile) failed(err error) error {
 	if c.timedOut.Load() {
-		return &timeoutError{cmd: "git cat-file", after: c.timeout}
+		return &TimeoutError{Cmd: "git cat-file", After: c.timeout}
 	}
 	return fmt.Errorf("cat-file: %w", err)
 }
 
-// read returns the object named by rev (e.g. "<commit>:<path>"), or nil if
+// Read returns the object named by rev (e.g. "<commit>:<path>"), or nil if
 // it does not exist.
-func (c *catFile) read(rev string) (*object, error) {
+func (c *CatFile) Read(rev string) (*Object, error) {
 	if strings.ContainsAny(rev, "\n") {
 		return nil, fmt.Errorf("cat-file: invalid object name %q", rev)
 	}
@@ -109,57 +108,23 @@ func (c *catFile) read(rev string) (*object, error) {
 	if _, err := io.ReadFull(c.stdout, data); err != nil {
 		return nil, c.failed(err)
 	}
-	return &object{sha: fields[0], kind: fields[1], data: data[:size]}, nil
+	return &Object{ID: fields[0], Kind: fields[1], Data: data[:size]}, nil
 }
 
-// blob returns the content of the blob at rev, and whether it exists.
-func (c *catFile) blob(rev string) ([]byte, bool, error) {
-	obj, err := c.read(rev)
+// Blob returns the content of the blob at rev, and whether it exists.
+func (c *CatFile) Blob(rev string) ([]byte, bool, error) {
+	obj, err := c.Read(rev)
 	if err != nil || obj == nil {
 		return nil, false, err
 	}
-	if obj.kind != "blob" {
-		return nil, false, fmt.Errorf("cat-file: %s is a %s, not a blob", rev, obj.kind)
+	if obj.Kind != "blob" {
+		return nil, false, fmt.Errorf("cat-file: %s is a %s, not a blob", rev, obj.Kind)
 	}
-	return obj.data, true, nil
+	return obj.Data, true, nil
 }
 
-// treeEntry is one entry of a Git tree.
-type treeEntry struct {
-	mode string
-	name string
-	sha  string
-}
-
-// tree returns the entries of the tree at rev, or nil if it does not exist.
-func (c *catFile) tree(rev string) ([]treeEntry, error) {
-	obj, err := c.read(rev)
-	if err != nil || obj == nil {
-		return nil, err
-	}
-	if obj.kind != "tree" {
-		return nil, fmt.Errorf("cat-file: %s is a %s, not a tree", rev, obj.kind)
-	}
-	return parseTree(obj.data)
-}
-
-// parseTree decodes Git's binary tree format: "<mode> <name>\0<20 bytes>".
-func parseTree(data []byte) ([]treeEntry, error) {
-	var entries []treeEntry
-	for len(data) > 0 {
-		sp := bytes.IndexByte(data, ' ')
-		nul := bytes.IndexByte(data, 0)
-		if sp < 0 || nul < sp || len(data) < nul+21 {
-			return nil, fmt.Errorf("cat-file: malformed tree")
-		}
-		entries = append(entries, treeEntry{mode: string(data[:sp]), name: string(data[sp+1 : nul]), sha: hex.EncodeToString(data[nul+1 : nul+21])})
-		data = data[nul+21:]
-	}
-	return entries, nil
-}
-
-// close ends cat-file, killing it if it does not exit within its timeout.
-func (c *catFile) close() error {
+// Close ends cat-file, killing it if it does not exit within its timeout.
+func (c *CatFile) Close() error {
 	defer c.arm()()
 	c.stdin.Close()
 	return c.cmd.Wait()

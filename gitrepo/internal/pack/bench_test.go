@@ -1,4 +1,4 @@
-package gitrepo
+package pack_test
 
 import (
 	"context"
@@ -9,54 +9,90 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/railyard-cd/railyard/gitrepo/internal/gitcli"
+	"github.com/railyard-cd/railyard/gitrepo/internal/pack"
 )
+
+// The manifest repository's layout, as package gitrepo writes it (see
+// gitrepo/layout.go): what the writer benchmark writes.
+func releaseDir(app string, version int64) string {
+	return fmt.Sprintf("applications/%s/releases/%d", app, version)
+}
+
+func envAppDir(env, app string) string {
+	return fmt.Sprintf("environments/%s/applications/%s", env, app)
+}
+
+// manifest10KB is a 10 KB manifest, different per application and version.
+func manifest10KB(app string, version int64, env string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\n  labels:\n    env: %s\ndata:\n  version: \"%d\"\n", app, env, version)
+	for i := 0; b.Len() < 10<<10; i++ {
+		fmt.Fprintf(&b, "  key%04d: value-%s-%d-%04d\n", i, app, version, i)
+	}
+	return b.String()
+}
+
+// commitAt is a commit by alice at t.
+func commitAt(t time.Time, message string) pack.Commit {
+	author, c := alice, committer
+	author.When, c.When = t, t
+	return pack.Commit{Author: author, Committer: c, Message: message}
+}
 
 // benchLayout writes a repository of apps applications with a release
 // deployed in each of envs, in the manifest repository's layout.
-func benchLayout(w treeWriter, apps int, envs []string) {
-	w.commitHeader(alice, t0, "Seed\n")
+func benchLayout(w writer, apps int, envs []string) {
+	w.BeginCommit(commitAt(t0, "Seed\n"))
 	for _, env := range envs {
-		w.put(envConfig(env), modeFile, []byte("{}\n"))
+		w.Put("environments/"+env+"/config.json", pack.ModeFile, []byte("{}\n"))
 	}
 	for i := 0; i < apps; i++ {
 		app := fmt.Sprintf("app-%05d", i)
 		benchRelease(w, app, 1, envs, nil)
 		for _, env := range envs {
-			w.put(fmt.Sprintf("argocd/v1alpha1/%s/%s.yaml", env, app), modeFile, []byte("kind: Application\nname: "+app+"\n"))
+			w.Put(fmt.Sprintf("argocd/v1alpha1/%s/%s.yaml", env, app), pack.ModeFile, []byte("kind: Application\nname: "+app+"\n"))
 		}
 	}
-	w.endCommit()
+	w.EndCommit()
 }
 
 // benchRelease makes the calls of a release of app deployed to every env,
-// as the builder does; manifests are blob references, or nil to write
-// small ones inline.
-func benchRelease(w treeWriter, app string, version int64, envs []string, manifests []string) {
+// as the exporter does; manifests are blobs, or nil to write small ones
+// inline.
+func benchRelease(w writer, app string, version int64, envs []string, manifests []pack.ID) {
 	dir := releaseDir(app, version)
-	w.del(dir)
+	w.Delete(dir)
 	for _, f := range []string{"created_at", "source_author", "source_commit_id", "source_message", "team"} {
-		w.put(dir+"/"+f, modeFile, []byte(f+" of "+app))
+		w.Put(dir+"/"+f, pack.ModeFile, []byte(f+" of "+app))
 	}
 	for i, env := range envs {
-		p := releaseManifest(app, version, env)
+		p := dir + "/environments/" + env + "/manifests.yaml"
 		if manifests == nil {
-			w.put(p, modeFile, []byte(manifest10KB(app, version, env)[:200]))
+			w.Put(p, pack.ModeFile, []byte(manifest10KB(app, version, env)[:200]))
 		} else {
-			w.putRef(p, modeFile, manifests[i])
+			w.PutBlob(p, pack.ModeFile, manifests[i])
 		}
 		d := envAppDir(env, app)
-		w.put(d+"/version", modeSymlink, []byte(versionLink(app, version)))
+		w.Put(d+"/version", pack.ModeSymlink, []byte("../../../../"+dir))
 		if manifests == nil {
-			w.put(d+"/manifests/manifests.yaml", modeFile, []byte(manifest10KB(app, version, env)[:200]))
+			w.Put(d+"/manifests/manifests.yaml", pack.ModeFile, []byte(manifest10KB(app, version, env)[:200]))
 		} else {
-			w.putRef(d+"/manifests/manifests.yaml", modeFile, manifests[i])
+			w.PutBlob(d+"/manifests/manifests.yaml", pack.ModeFile, manifests[i])
 		}
-		w.put(d+"/deployed_by", modeFile, []byte(alice.Name))
-		w.put(d+"/deployed_by_email", modeFile, []byte(alice.Email))
-		w.put(d+"/deployed_at_utc", modeFile, []byte(formatTime(t0.Add(time.Duration(version)*time.Second))))
+		w.Put(d+"/deployed_by", pack.ModeFile, []byte(alice.Name))
+		w.Put(d+"/deployed_by_email", pack.ModeFile, []byte(alice.Email))
+		w.Put(d+"/deployed_at_utc", pack.ModeFile, []byte(t0.Add(time.Duration(version)*time.Second).UTC().Format(time.RFC3339)))
 	}
-	w.put(appTeam(app), modeFile, []byte("team-"+app[len(app)-1:]))
+	w.Put("applications/"+app+"/team", pack.ModeFile, []byte("team-"+app[len(app)-1:]))
 }
+
+// benchWriters are the writers the benchmark compares.
+var benchWriters = []struct {
+	name string
+	open openFunc
+}{{"writer=pack", openPack}, {"writer=fast-import", openFastImport}}
 
 // BenchmarkTreeWriter writes batches of 500 release events (3
 // environments, 10 KB manifests) into a repository of 1,000 applications
@@ -72,15 +108,15 @@ func BenchmarkTreeWriter(b *testing.B) {
 	for _, bw := range benchWriters {
 		b.Run(bw.name, func(b *testing.B) {
 			r := newScriptRepo(b, bw.open)
-			w, err := openPackWriter(context.Background(), r.g, "refs/heads/main", "")
+			w, err := openPack(context.Background(), r.g, "refs/heads/main", pack.ID{})
 			if err != nil {
 				b.Fatal(err)
 			}
 			benchLayout(w, apps, envs)
-			if err := w.finish(); err != nil {
+			if err := w.Finish(context.Background()); err != nil {
 				b.Fatal(err)
 			}
-			base := strings.TrimSpace(r.run("rev-parse", "main"))
+			base := r.id("main")
 			seedPacks := r.packs()
 			var cpu time.Duration
 			b.ResetTimer()
@@ -100,21 +136,21 @@ func BenchmarkTreeWriter(b *testing.B) {
 }
 
 // benchBatch writes one batch of release events on base.
-func benchBatch(b *testing.B, g *gitCmd, open openWriterFunc, base string, envs []string, manifests [][]byte) {
+func benchBatch(b *testing.B, g *gitcli.Git, open openFunc, base pack.ID, envs []string, manifests [][]byte) {
 	w, err := open(context.Background(), g, "refs/heads/bench", base)
 	if err != nil {
 		b.Fatal(err)
 	}
-	refs := make([]string, len(envs))
+	refs := make([]pack.ID, len(envs))
 	for i := 0; i < len(manifests)/len(envs); i++ {
 		for j := range envs {
-			refs[j] = w.blob(manifests[i*len(envs)+j])
+			refs[j] = w.Blob(manifests[i*len(envs)+j])
 		}
-		w.commitHeader(alice, t0.Add(time.Duration(i)*time.Second), fmt.Sprintf("Release %d\n", i))
+		w.BeginCommit(commitAt(t0.Add(time.Duration(i)*time.Second), fmt.Sprintf("Release %d\n", i)))
 		benchRelease(w, fmt.Sprintf("app-%05d", i%1000), 2, envs, refs)
-		w.endCommit()
+		w.EndCommit()
 	}
-	if err := w.finish(); err != nil {
+	if err := w.Finish(context.Background()); err != nil {
 		b.Fatal(err)
 	}
 }
@@ -130,4 +166,15 @@ func removeNewPacks(b *testing.B, r *scriptRepo, keep []string) {
 			}
 		}
 	}
+}
+
+// cpuTime is the CPU time (user and system) of this process
+// (syscall.RUSAGE_SELF) or of its finished children, the git processes
+// (syscall.RUSAGE_CHILDREN).
+func cpuTime(who int) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(who, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

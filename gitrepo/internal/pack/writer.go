@@ -1,4 +1,16 @@
-package gitrepo
+// Package pack writes Git commits without a worktree and without `git
+// fast-import`: a Writer keeps in memory only the directories a batch of
+// commits touches, rewrites the changed ones at each commit, and writes
+// every new object straight into one new packfile, storing each version of
+// a tree as a delta against its previous one. Its trees and commits are
+// byte for byte those `git fast-import` writes for the same calls, so the
+// commit ids are the same (the tests compare the two, with package
+// packtest's fast-import writer as the oracle).
+//
+// Paths are names joined by '/', each of [A-Za-z0-9._-] and not starting
+// with '.' or '-': what package gitrepo's validated names give. Anything
+// else is a bug of the caller, and the Writer panics rather than write it.
+package pack
 
 import (
 	"context"
@@ -11,49 +23,15 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/railyard-cd/railyard"
-)
-
-// treeWriter writes the commits of one batch on top of a base commit. The
-// exporter writes with packWriter; fastImport (a test file) is the oracle
-// the tests compare it with.
-// Paths are validated names joined by '/'; a blob reference is a SHA-1 of
-// an object in the repository or a value returned by blob. Write errors
-// are sticky: after one, every call is a no-op and failed reports it.
-type treeWriter interface {
-	// blob stores content and returns a reference for putRef.
-	blob(content []byte) string
-	// commitHeader starts a commit; the file commands follow.
-	commitHeader(author railyard.Actor, at time.Time, message string)
-	// put writes content at path with mode (modeFile or modeSymlink).
-	put(path, mode string, content []byte)
-	// putRef points path at an existing blob.
-	putRef(path, mode, ref string)
-	// del deletes a file or a whole directory; absent paths are fine.
-	del(path string)
-	// endCommit ends the current commit.
-	endCommit()
-	// failed returns the first write error.
-	failed() error
-	// finish writes everything and moves the ref to the last commit.
-	finish() error
-	// abort gives up without moving the ref.
-	abort()
-}
-
-// Git file modes.
-const (
-	modeFile    = "100644"
-	modeSymlink = "120000"
+	"github.com/railyard-cd/railyard/gitrepo/internal/gitcli"
 )
 
 // checkPath panics on a path that validation should have made impossible:
 // it would be a bug, and writing it could escape its directory.
 func checkPath(path string) {
 	if !safePath(path) {
-		panic(fmt.Sprintf("gitrepo: refusing unsafe path %q", path))
+		panic(fmt.Sprintf("pack: refusing unsafe path %q", path))
 	}
 }
 
@@ -89,34 +67,29 @@ func safePath(path string) bool {
 // does: reading a version costs one inflate per link.
 const maxDeltaDepth = 50
 
-// packWriter is the treeWriter that writes a batch's objects itself, into
-// one packfile, instead of streaming them to `git fast-import`. It keeps
-// in memory only the directories the batch touches (loaded through
-// cat-file the first time a path enters them), rewrites the changed ones
-// bottom-up at each commit, and stores a tree as a delta against its
-// previous version in the pack, computed from their common prefix and
-// suffix. Its trees and commits are byte for byte those fast-import writes
-// for the same calls, so the commit ids are the same. Blobs are compressed
-// into the pack as they come, never held. Like fast-import, it stores a
-// small batch as loose objects instead. Not safe for concurrent use.
-type packWriter struct {
-	ctx  context.Context
-	git  *gitCmd
+// Writer writes the commits of one batch on top of a base commit into one
+// packfile, and at Finish installs the pack and moves a ref to the last
+// commit. Blobs are compressed into the pack as they come, never held;
+// trees are loaded through cat-file the first time a path enters them.
+// Write errors are sticky: after one, every call is a no-op and Err
+// reports it. Not safe for concurrent use.
+type Writer struct {
+	git  *gitcli.Git
 	ref  string
-	cat  *catFile
+	cat  *gitcli.CatFile
 	pack *packFile
 	root *treeNode
 
-	parent  string // id of the last commit written, or of base
+	parent  ID // the last commit written, or base; zero for none
 	commits int
-	header  *pendingCommit // the commit being written
+	commit  *Commit // begun and not yet ended
 
 	// versions holds, per directory path ("" for the root), its last
 	// version written to this pack: the base of its next delta.
 	versions map[string]*treeVersion
-	// known holds blobs of the repository that putRef was given and that
-	// were checked to exist.
-	known map[[20]byte]bool
+	// known holds blobs of the repository that PutBlob was given and
+	// that were checked to exist.
+	known map[ID]bool
 
 	h      hash.Hash
 	buf    []byte // scratch: a tree or commit being serialized
@@ -125,60 +98,55 @@ type packWriter struct {
 	closed bool
 }
 
-// pendingCommit is what commitHeader was given for the current commit.
-type pendingCommit struct {
-	author  railyard.Actor
-	at      time.Time
-	message string
-}
-
 // treeVersion is a tree object written to the pack with its content.
 type treeVersion struct {
 	raw []byte
 	obj packedObject
 }
 
-// openPackWriter starts a batch of commits on top of base ("" for a first
-// commit without parent) that finish will make the target of ref.
-func openPackWriter(ctx context.Context, g *gitCmd, ref, base string) (treeWriter, error) {
-	dir, err := packDir(ctx, g)
+// Open starts a batch of commits on top of the commit base (the zero ID
+// for a first commit without parent) in git's repository; Finish makes
+// the last of them the target of ref. The batch reads the repository
+// through a cat-file that runs until Finish or Abort, or until ctx ends.
+func Open(ctx context.Context, git *gitcli.Git, ref string, base ID) (*Writer, error) {
+	dir, err := packDir(ctx, git)
 	if err != nil {
 		return nil, err
 	}
-	cat, err := openCatFile(ctx, g)
+	cat, err := gitcli.OpenCatFile(ctx, git)
 	if err != nil {
 		return nil, err
 	}
-	w := &packWriter{ctx: ctx, git: g, ref: ref, cat: cat, h: sha1.New(),
-		versions: map[string]*treeVersion{}, known: map[[20]byte]bool{}}
+	w := &Writer{git: git, ref: ref, cat: cat, h: sha1.New(),
+		versions: map[string]*treeVersion{}, known: map[ID]bool{}}
 	if err := w.loadBase(base); err != nil {
-		cat.close()
+		cat.Close()
 		return nil, err
 	}
 	if w.pack, err = createPackFile(dir); err != nil {
-		cat.close()
+		cat.Close()
 		return nil, err
 	}
 	return w, nil
 }
 
 // packDir returns the repository's objects/pack directory. The exporter's
-// repository is bare, where it is <dir>/objects/pack (gitCmd's
-// environment has no GIT_OBJECT_DIRECTORY): that saves starting git for
-// every batch. Any other repository is asked to git.
-func packDir(ctx context.Context, g *gitCmd) (string, error) {
-	dir := filepath.Join(g.dir, "objects", "pack")
-	head, herr := os.Stat(filepath.Join(g.dir, "HEAD"))
+// repository is bare, where it is <dir>/objects/pack (git's environment
+// has no GIT_OBJECT_DIRECTORY): that saves starting git for every batch.
+// Any other repository is asked to git.
+func packDir(ctx context.Context, git *gitcli.Git) (string, error) {
+	dir := filepath.Join(git.Dir, "objects", "pack")
+	head, herr := os.Stat(filepath.Join(git.Dir, "HEAD"))
 	pack, perr := os.Stat(dir)
 	if herr == nil && perr == nil && head.Mode().IsRegular() && pack.IsDir() {
 		return dir, nil
 	}
-	out, err := g.run(ctx, "rev-parse", "--git-path", "objects/pack")
+	out, err := git.Run(ctx, "rev-parse", "--git-path", "objects/pack")
 	if err != nil {
 		return "", err
 	}
 	if dir = strings.TrimSpace(out); !filepath.IsAbs(dir) {
-		dir = filepath.Join(g.dir, dir)
+		dir = filepath.Join(git.Dir, dir)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("pack writer: %w", err)
@@ -188,166 +156,171 @@ func packDir(ctx context.Context, g *gitCmd) (string, error) {
 
 // loadBase reads the base commit's id and root tree; without a base the
 // root is a new, empty directory.
-func (w *packWriter) loadBase(base string) error {
-	if base == "" {
+func (w *Writer) loadBase(base ID) error {
+	if base.IsZero() {
 		w.root = &treeNode{dirty: true} // written even if the first commit leaves it empty
 		return nil
 	}
-	obj, err := w.cat.read(base + "^{commit}")
+	obj, err := w.cat.Read(base.String() + "^{commit}")
 	if err != nil {
 		return fmt.Errorf("read base commit: %w", err)
 	}
 	if obj == nil {
 		return fmt.Errorf("read base commit: %s not found", base)
 	}
-	tree, ok := strings.CutPrefix(string(obj.data), "tree ")
-	sha, valid := parseSHA(tree[:min(40, len(tree))])
-	if !ok || !valid {
+	tree, ok := strings.CutPrefix(string(obj.Data), "tree ")
+	treeID, terr := ParseID(tree[:min(40, len(tree))])
+	if !ok || terr != nil {
 		return fmt.Errorf("read base commit %s: no tree", base)
 	}
-	w.parent = obj.sha
-	w.root, err = w.loadTree(sha)
+	if w.parent, err = ParseID(obj.ID); err != nil {
+		return fmt.Errorf("read base commit %s: %w", base, err)
+	}
+	w.root, err = w.loadTree(treeID)
 	return err
 }
 
 // loadTree reads a tree of the repository; it is the treeLoader of the
 // model.
-func (w *packWriter) loadTree(sha [20]byte) (*treeNode, error) {
-	id := hex.EncodeToString(sha[:])
-	obj, err := w.cat.read(id)
+func (w *Writer) loadTree(id ID) (*treeNode, error) {
+	obj, err := w.cat.Read(id.String())
 	switch {
 	case err != nil:
 		return nil, err
 	case obj == nil:
 		return nil, fmt.Errorf("tree %s not found", id)
-	case obj.kind != "tree":
-		return nil, fmt.Errorf("%s is a %s, not a tree", id, obj.kind)
+	case obj.Kind != "tree":
+		return nil, fmt.Errorf("%s is a %s, not a tree", id, obj.Kind)
 	}
-	return parseTreeNode(obj.data, sha)
+	return parseTreeNode(obj.Data, id)
 }
 
 // fail records the first error.
-func (w *packWriter) fail(err error) {
+func (w *Writer) fail(err error) {
 	if w.err == nil {
 		w.err = err
 	}
 }
 
-// failed returns the first error.
-func (w *packWriter) failed() error { return w.err }
+// Err returns the first error of the batch, nil if none.
+func (w *Writer) Err() error { return w.err }
 
 // hashObject returns the id of an object of kind with content data.
-func (w *packWriter) hashObject(kind string, data []byte) [20]byte {
+func (w *Writer) hashObject(kind string, data []byte) ID {
 	var hdr [32]byte
 	b := append(hdr[:0], kind...)
 	b = append(strconv.AppendInt(append(b, ' '), int64(len(data)), 10), 0)
 	w.h.Reset()
 	w.h.Write(b)
 	w.h.Write(data)
-	var sha [20]byte
-	w.h.Sum(sha[:0])
-	return sha
+	var id ID
+	w.h.Sum(id[:0])
+	return id
 }
 
-// blob writes content to the pack (once per batch) and returns its id.
-func (w *packWriter) blob(content []byte) string {
-	sha := w.writeBlob(content)
-	return hex.EncodeToString(sha[:])
-}
-
-// writeBlob is blob, returning the binary id.
-func (w *packWriter) writeBlob(content []byte) [20]byte {
-	sha := w.hashObject("blob", content)
+// Blob writes content to the pack (once per batch, however often it is
+// given) and returns its id, for PutBlob. It may be called at any time,
+// inside a commit or between commits.
+func (w *Writer) Blob(content []byte) ID {
+	id := w.hashObject("blob", content)
 	if w.err != nil {
-		return sha
+		return id
 	}
-	if _, ok := w.pack.lookup(sha); !ok {
-		if _, err := w.pack.writeWhole(sha, objBlob, content); err != nil {
+	if _, ok := w.pack.lookup(id); !ok {
+		if _, err := w.pack.writeWhole(id, objBlob, content); err != nil {
 			w.fail(err)
 		}
 	}
-	return sha
+	return id
 }
 
-// commitHeader starts a commit. Like fast-import, it refuses identities
-// that would corrupt the commit header.
-func (w *packWriter) commitHeader(author railyard.Actor, at time.Time, message string) {
+// BeginCommit starts a commit; Put, PutBlob and Delete change its tree,
+// and EndCommit writes it. Like fast-import, it refuses identities that
+// would corrupt the commit header.
+func (w *Writer) BeginCommit(c Commit) {
 	if w.err != nil {
 		return
 	}
-	if strings.ContainsAny(author.Name+author.Email, "<>\n") {
-		w.fail(fmt.Errorf("invalid author %q: '<', '>' and newlines would break the commit header", author.String()))
-		return
+	for _, p := range [...]struct {
+		role string
+		sig  Signature
+	}{{"author", c.Author}, {"committer", c.Committer}} {
+		if strings.ContainsAny(p.sig.Name+p.sig.Email, "<>\n") {
+			w.fail(fmt.Errorf("invalid %s %q: '<', '>' and newlines would break the commit header", p.role, p.sig))
+			return
+		}
 	}
-	w.header = &pendingCommit{author: author, at: at, message: message}
+	w.commit = &c
 }
 
-// put writes content at path with mode.
-func (w *packWriter) put(path, mode string, content []byte) {
+// Put writes content at path as a file of mode (ModeFile,
+// ModeExecutable or ModeSymlink, whose content is the link's target),
+// creating the directories on its way and replacing whatever was there.
+func (w *Writer) Put(path string, mode Mode, content []byte) {
 	checkPath(path)
 	if w.err != nil {
 		return
 	}
-	m, err := parseMode(mode)
-	if err != nil {
-		w.fail(fmt.Errorf("put %s: %w", path, err))
+	if !w.checkMode(path, mode) {
 		return
 	}
-	w.set(path, m, w.writeBlob(content))
+	w.set(path, mode, w.Blob(content))
 }
 
-// putRef points path at a blob: one blob returned, or one of the
-// repository, which must exist (fast-import checks it too).
-func (w *packWriter) putRef(path, mode, ref string) {
+// PutBlob is Put of a blob already stored: one Blob returned, or one of
+// the repository, which must exist (fast-import checks it too).
+func (w *Writer) PutBlob(path string, mode Mode, blob ID) {
 	checkPath(path)
 	if w.err != nil {
 		return
 	}
-	m, err := parseMode(mode)
-	if err != nil {
+	if !w.checkMode(path, mode) {
+		return
+	}
+	if err := w.checkBlob(blob); err != nil {
 		w.fail(fmt.Errorf("put %s: %w", path, err))
 		return
 	}
-	sha, ok := parseSHA(ref)
-	if !ok {
-		w.fail(fmt.Errorf("put %s: invalid blob reference %q", path, ref))
-		return
-	}
-	if err := w.checkBlob(sha); err != nil {
-		w.fail(fmt.Errorf("put %s: %w", path, err))
-		return
-	}
-	w.set(path, m, sha)
+	w.set(path, mode, blob)
 }
 
-// checkBlob checks that blob sha is in this pack or in the repository.
-func (w *packWriter) checkBlob(sha [20]byte) error {
-	if _, ok := w.pack.lookup(sha); ok || w.known[sha] {
+// checkMode fails the batch unless mode is a file's.
+func (w *Writer) checkMode(path string, mode Mode) bool {
+	if !mode.isBlob() {
+		w.fail(fmt.Errorf("put %s: unsupported file mode \"%06o\"", path, uint32(mode)))
+		return false
+	}
+	return true
+}
+
+// checkBlob checks that blob id is in this pack or in the repository.
+func (w *Writer) checkBlob(id ID) error {
+	if _, ok := w.pack.lookup(id); ok || w.known[id] {
 		return nil
 	}
-	id := hex.EncodeToString(sha[:])
-	obj, err := w.cat.read(id)
+	obj, err := w.cat.Read(id.String())
 	switch {
 	case err != nil:
 		return err
 	case obj == nil:
 		return fmt.Errorf("blob %s not found", id)
-	case obj.kind != "blob":
-		return fmt.Errorf("%s is a %s, not a blob", id, obj.kind)
+	case obj.Kind != "blob":
+		return fmt.Errorf("%s is a %s, not a blob", id, obj.Kind)
 	}
-	w.known[sha] = true
+	w.known[id] = true
 	return nil
 }
 
-// set points path at (mode, sha) in the model.
-func (w *packWriter) set(path string, mode uint32, sha [20]byte) {
-	if _, err := w.root.set(path, mode, sha, w.loadTree); err != nil {
+// set points path at (mode, id) in the model.
+func (w *Writer) set(path string, mode Mode, id ID) {
+	if _, err := w.root.set(path, mode, id, w.loadTree); err != nil {
 		w.fail(fmt.Errorf("put %s: %w", path, err))
 	}
 }
 
-// del deletes a file or a whole directory; absent paths are fine.
-func (w *packWriter) del(path string) {
+// Delete deletes a file or a whole directory; an absent path is fine. A
+// directory left empty goes too, as Git cannot store it.
+func (w *Writer) Delete(path string) {
 	checkPath(path)
 	if w.err != nil {
 		return
@@ -357,76 +330,81 @@ func (w *packWriter) del(path string) {
 	}
 }
 
-// endCommit writes the changed trees and the commit.
-func (w *packWriter) endCommit() {
+// EndCommit writes the changed trees and the commit begun by BeginCommit,
+// which becomes the parent of the next.
+func (w *Writer) EndCommit() {
 	if w.err != nil {
 		return
 	}
-	if w.header == nil {
-		w.fail(errors.New("endCommit without commitHeader"))
-		return
-	}
-	if err := w.ctx.Err(); err != nil {
-		w.fail(err)
+	if w.commit == nil {
+		w.fail(errors.New("EndCommit without BeginCommit"))
 		return
 	}
 	if err := w.writeTree(w.root, ""); err != nil {
 		w.fail(err)
 		return
 	}
-	w.buf = w.appendCommit(w.buf[:0], w.root.sha)
-	sha := w.hashObject("commit", w.buf)
-	if _, ok := w.pack.lookup(sha); !ok {
-		if _, err := w.pack.writeWhole(sha, objCommit, w.buf); err != nil {
+	w.buf = w.appendCommit(w.buf[:0], w.root.id)
+	id := w.hashObject("commit", w.buf)
+	if _, ok := w.pack.lookup(id); !ok {
+		if _, err := w.pack.writeWhole(id, objCommit, w.buf); err != nil {
 			w.fail(err)
 			return
 		}
 	}
-	w.parent = hex.EncodeToString(sha[:])
-	w.header = nil
+	w.parent = id
+	w.commit = nil
 	w.commits++
 }
 
 // appendCommit serializes the current commit exactly as fast-import does
 // with --date-format=raw: tree, parent, author, committer, a blank line,
 // then the message as given.
-func (w *packWriter) appendCommit(buf []byte, tree [20]byte) []byte {
+func (w *Writer) appendCommit(buf []byte, tree ID) []byte {
 	buf = append(buf, "tree "...)
 	buf = hex.AppendEncode(buf, tree[:])
 	buf = append(buf, '\n')
-	if w.parent != "" {
-		buf = append(append(append(buf, "parent "...), w.parent...), '\n')
+	if !w.parent.IsZero() {
+		buf = append(buf, "parent "...)
+		buf = hex.AppendEncode(buf, w.parent[:])
+		buf = append(buf, '\n')
 	}
-	c := w.header
-	ts := c.at.Unix()
-	buf = fmt.Appendf(buf, "author %s <%s> %d +0000\n", c.author.Name, c.author.Email, ts)
-	buf = fmt.Appendf(buf, "committer %s <%s> %d +0000\n\n", committer.Name, committer.Email, ts)
-	return append(buf, c.message...)
+	c := w.commit
+	buf = appendSignature(buf, "author", c.Author)
+	buf = appendSignature(buf, "committer", c.Committer)
+	buf = append(buf, '\n')
+	return append(buf, c.Message...)
+}
+
+// appendSignature appends a commit header line "<role> Name <Email> <Unix
+// seconds> +0000".
+func appendSignature(buf []byte, role string, s Signature) []byte {
+	return fmt.Appendf(buf, "%s %s <%s> %d +0000\n", role, s.Name, s.Email, s.When.Unix())
 }
 
 // writeTree writes the changed directories under n, deepest first so that
 // each parent holds its children's new ids, then n itself (at path).
-func (w *packWriter) writeTree(n *treeNode, path string) error {
+func (w *Writer) writeTree(n *treeNode, path string) error {
 	if !n.dirty {
 		return nil
 	}
 	for i := range n.entries {
 		e := &n.entries[i]
 		if e.sub != nil && e.sub.dirty {
-			if err := w.writeTree(e.sub, joinPath(path, e.name)); err != nil {
+			if err := w.writeTree(e.sub, joinPath(path, e.Name)); err != nil {
 				return err
 			}
-			e.sha = e.sub.sha
+			e.ID = e.sub.id
 		}
 	}
 	w.buf = n.appendTree(w.buf[:0])
-	sha := w.hashObject("tree", w.buf)
+	id := w.hashObject("tree", w.buf)
 	n.dirty = false
-	if sha == n.sha {
+	if id == n.id {
 		return nil // changed back to what the repository or pack holds
 	}
-	n.sha = sha
-	return w.storeTree(path, sha, w.buf)
+	n.id = id
+	return w.storeTree(path, id, w.buf)
 }
 
 // joinPath returns the path of name in directory dir ("" for the root).
@@ -437,21 +415,21 @@ func joinPath(dir, name string) string {
 	return dir + "/" + name
 }
 
-// storeTree writes tree sha (content raw) at path to the pack: as a delta
+// storeTree writes tree id (content raw) at path to the pack: as a delta
 // against the path's previous version in this pack when there is one, the
 // chain is not too long and the delta is smaller; else whole.
-func (w *packWriter) storeTree(path string, sha [20]byte, raw []byte) error {
+func (w *Writer) storeTree(path string, id ID, raw []byte) error {
 	v := w.versions[path]
 	if v == nil {
 		v = &treeVersion{}
 		w.versions[path] = v
 	}
-	obj, ok := w.pack.lookup(sha)
+	obj, ok := w.pack.lookup(id)
 	if !ok && v.raw != nil && v.obj.depth < maxDeltaDepth {
 		// fast-import's rule: a delta must save at least an id's length.
 		if w.delta = appendDelta(w.delta[:0], v.raw, raw); len(w.delta) < len(raw)-20 {
 			var err error
-			if obj, err = w.pack.writeDelta(sha, v.obj, w.delta); err != nil {
+			if obj, err = w.pack.writeDelta(id, v.obj, w.delta); err != nil {
 				return err
 			}
 			ok = true
@@ -459,7 +437,7 @@ func (w *packWriter) storeTree(path string, sha [20]byte, raw []byte) error {
 	}
 	if !ok {
 		var err error
-		if obj, err = w.pack.writeWhole(sha, objTree, raw); err != nil {
+		if obj, err = w.pack.writeWhole(id, objTree, raw); err != nil {
 			return err
 		}
 	}
@@ -468,16 +446,17 @@ func (w *packWriter) storeTree(path string, sha [20]byte, raw []byte) error {
 	return nil
 }
 
-// finish installs the pack (every batch is one pack, however small: the
-// exporter's background repack keeps their number low) and moves
-// ref to the last commit. A batch without commits writes nothing and
-// leaves ref at base, as fast-import's reset does.
-func (w *packWriter) finish() error {
+// Finish installs the pack (every batch is one pack, however small: the
+// exporter's background repack keeps their number low) and moves ref to
+// the last commit. A batch without commits writes nothing and leaves ref
+// at base, as fast-import's reset does. After an error (Err), it installs
+// nothing and returns the error.
+func (w *Writer) Finish(ctx context.Context) error {
 	if w.closed {
 		return errors.New("pack writer: finish after close")
 	}
 	w.closed = true
-	w.cat.close()
+	w.cat.Close()
 	if w.err != nil {
 		w.pack.discard()
 		return fmt.Errorf("pack writer: %w", w.err)
@@ -490,21 +469,22 @@ func (w *packWriter) finish() error {
 			return err
 		}
 	}
-	if w.parent == "" {
+	if w.parent.IsZero() {
 		return nil
 	}
-	if _, err := w.git.run(w.ctx, "update-ref", w.ref, w.parent); err != nil {
+	if _, err := w.git.Run(ctx, "update-ref", w.ref, w.parent.String()); err != nil {
 		return fmt.Errorf("pack writer: %w", err)
 	}
 	return nil
 }
 
-// abort gives up: no pack is installed and ref does not move.
-func (w *packWriter) abort() {
+// Abort gives up: no pack is installed and ref does not move. It does
+// nothing after Finish.
+func (w *Writer) Abort() {
 	if w.closed {
 		return
 	}
 	w.closed = true
-	w.cat.close()
+	w.cat.Close()
 	w.pack.discard()
 }

@@ -1,71 +1,72 @@
-package gitrepo
+// Package packtest is the pack writer's oracle, for tests only: a writer
+// with pack.Writer's methods that streams the same calls to `git
+// fast-import`, Git's own code for writing commits without a worktree.
+// For the same calls, both must write the same commits, byte for byte.
+// Only tests import it (the exporter's and the pack writer's); it was the
+// exporter's first writer.
+package packtest
 
 import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha1"
 	"fmt"
 	"io"
 	"os/exec"
 	"strconv"
-	"time"
 
-	"github.com/railyard-cd/railyard"
+	"github.com/railyard-cd/railyard/gitrepo/internal/gitcli"
+	"github.com/railyard-cd/railyard/gitrepo/internal/pack"
 )
 
-// The fast-import writer was the exporter's first treeWriter. It stays as
-// the tests' oracle: for the same calls, the pack writer must write the
-// same commits, and fast-import is Git's own code for writing them.
-
-// fastImport streams commits into one `git fast-import` process. It never
-// checks out a worktree: fast-import loads only the trees along the paths
-// a commit touches and writes new objects straight into a pack. Not safe
+// FastImport streams commits into one `git fast-import` process. Not safe
 // for concurrent use.
-type fastImport struct {
+//
+// fast-import takes a blob only between commits, where pack.Writer takes
+// one at any time; so Blob only hashes the content and keeps it, and
+// PutBlob of a blob kept that way sends its content inline. The trees are
+// the same: a tree holds the blob's id, which is the hash of its content.
+type FastImport struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	w      *bufio.Writer
 	stderr bytes.Buffer
 	ref    string
-	marks  int
-	err    error // the first write error; later writes are skipped
+	blobs  map[pack.ID][]byte // the content of the blobs Blob returned
+	err    error              // the first write error; later writes are skipped
 }
 
-// openFastImportWriter is openFastImport as a treeWriter.
-func openFastImportWriter(ctx context.Context, g *gitCmd, ref, base string) (treeWriter, error) {
-	return openFastImport(ctx, g, ref, base)
-}
-
-// openFastImport starts fast-import and resets ref to base ("" for a
-// first commit without parent).
-func openFastImport(ctx context.Context, g *gitCmd, ref, base string) (*fastImport, error) {
+// Open starts fast-import in git's repository and resets ref to base (the
+// zero ID for a first commit without parent), as pack.Open does.
+func Open(ctx context.Context, git *gitcli.Git, ref string, base pack.ID) (*FastImport, error) {
 	// --force: after a rejected push the branch is rebuilt on another base,
 	// which is not a fast-forward of what the ref held before.
-	cmd := g.command(ctx, "fast-import", "--quiet", "--force", "--done", "--date-format=raw")
+	cmd := git.Command(ctx, "fast-import", "--quiet", "--force", "--done", "--date-format=raw")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
 	}
-	f := &fastImport{cmd: cmd, stdin: stdin, w: bufio.NewWriterSize(stdin, 256<<10), ref: ref}
+	f := &FastImport{cmd: cmd, stdin: stdin, w: bufio.NewWriterSize(stdin, 256<<10), ref: ref, blobs: map[pack.ID][]byte{}}
 	cmd.Stderr = &f.stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start git fast-import: %w", err)
 	}
 	f.printf("reset %s\n", ref)
-	if base != "" {
+	if !base.IsZero() {
 		f.printf("from %s\n", base)
 	}
 	f.printf("\n")
 	return f, nil
 }
 
-func (f *fastImport) printf(format string, args ...any) {
+func (f *FastImport) printf(format string, args ...any) {
 	if f.err == nil {
 		_, f.err = fmt.Fprintf(f.w, format, args...)
 	}
 }
 
-func (f *fastImport) data(b []byte) {
+func (f *FastImport) data(b []byte) {
 	f.printf("data %d\n", len(b))
 	if f.err == nil {
 		_, f.err = f.w.Write(b)
@@ -73,54 +74,57 @@ func (f *fastImport) data(b []byte) {
 	f.printf("\n")
 }
 
-// commitHeader starts a commit on the ref.
-func (f *fastImport) commitHeader(author railyard.Actor, at time.Time, message string) {
+// BeginCommit starts a commit on the ref.
+func (f *FastImport) BeginCommit(c pack.Commit) {
 	f.printf("commit %s\n", f.ref)
-	ts := at.Unix()
-	f.printf("author %s <%s> %d +0000\n", author.Name, author.Email, ts)
-	f.printf("committer %s <%s> %d +0000\n", committer.Name, committer.Email, ts)
-	f.data([]byte(message))
+	f.printf("author %s <%s> %d +0000\n", c.Author.Name, c.Author.Email, c.Author.When.Unix())
+	f.printf("committer %s <%s> %d +0000\n", c.Committer.Name, c.Committer.Email, c.Committer.When.Unix())
+	f.data([]byte(c.Message))
 }
 
-// blob writes a blob and returns its mark (":N"), so later commits of the
-// same stream can refer to it before it is readable from the repository.
-func (f *fastImport) blob(content []byte) string {
-	f.marks++
-	f.printf("blob\nmark :%d\n", f.marks)
-	f.data(content)
-	return ":" + strconv.Itoa(f.marks)
+// Blob returns the id of a blob of content, which PutBlob sends inline.
+func (f *FastImport) Blob(content []byte) pack.ID {
+	h := sha1.New()
+	h.Write([]byte("blob " + strconv.Itoa(len(content)) + "\x00"))
+	h.Write(content)
+	var id pack.ID
+	h.Sum(id[:0])
+	f.blobs[id] = content
+	return id
 }
 
-// put writes content at path.
-func (f *fastImport) put(path, mode string, content []byte) {
-	checkPath(path)
+// Put writes content at path.
+func (f *FastImport) Put(path string, mode pack.Mode, content []byte) {
 	f.printf("M %s inline %s\n", mode, path)
 	f.data(content)
 }
 
-// putRef points path at an existing blob (a SHA-1 or a mark).
-func (f *fastImport) putRef(path, mode, ref string) {
-	checkPath(path)
-	f.printf("M %s %s %s\n", mode, ref, path)
+// PutBlob points path at a blob Blob returned, or at one of the
+// repository.
+func (f *FastImport) PutBlob(path string, mode pack.Mode, blob pack.ID) {
+	if content, ok := f.blobs[blob]; ok {
+		f.Put(path, mode, content)
+		return
+	}
+	f.printf("M %s %s %s\n", mode, blob, path)
 }
 
-// del deletes a file or a whole directory.
-func (f *fastImport) del(path string) {
-	checkPath(path)
+// Delete deletes a file or a whole directory.
+func (f *FastImport) Delete(path string) {
 	f.printf("D %s\n", path)
 }
 
-// failed returns the first write error.
-func (f *fastImport) failed() error { return f.err }
+// Err returns the first write error.
+func (f *FastImport) Err() error { return f.err }
 
-// endCommit ends the commit's file commands.
-func (f *fastImport) endCommit() {
+// EndCommit ends the commit's file commands.
+func (f *FastImport) EndCommit() {
 	f.printf("\n")
 }
 
-// finish ends the stream, waits for fast-import to write the pack and the
+// Finish ends the stream, waits for fast-import to write the pack and the
 // ref, and reports any failure.
-func (f *fastImport) finish() error {
+func (f *FastImport) Finish(context.Context) error {
 	f.printf("done\n")
 	if f.err == nil {
 		f.err = f.w.Flush()
@@ -128,13 +132,13 @@ func (f *fastImport) finish() error {
 	f.stdin.Close()
 	waitErr := f.cmd.Wait()
 	if f.err != nil || waitErr != nil {
-		return fmt.Errorf("git fast-import: %v %v: %s", f.err, waitErr, Redact(f.stderr.String()))
+		return fmt.Errorf("git fast-import: %v %v: %s", f.err, waitErr, gitcli.Redact(f.stderr.String()))
 	}
 	return nil
 }
 
-// abort kills fast-import without updating the ref.
-func (f *fastImport) abort() {
+// Abort kills fast-import without updating the ref.
+func (f *FastImport) Abort() {
 	f.stdin.Close()
 	if f.cmd.Process != nil {
 		f.cmd.Process.Kill()
