@@ -1,9 +1,10 @@
-package pack_test
+package gitrepo
 
 import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -14,39 +15,17 @@ import (
 	"github.com/railyard-cd/railyard/gitrepo/internal/pack"
 )
 
-// The manifest repository's layout, as package gitrepo writes it (see
-// gitrepo/layout.go): what the writer benchmark writes.
-func releaseDir(app string, version int64) string {
-	return fmt.Sprintf("applications/%s/releases/%d", app, version)
-}
-
-func envAppDir(env, app string) string {
-	return fmt.Sprintf("environments/%s/applications/%s", env, app)
-}
-
-// manifest10KB is a 10 KB manifest, different per application and version.
-func manifest10KB(app string, version int64, env string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\n  labels:\n    env: %s\ndata:\n  version: \"%d\"\n", app, env, version)
-	for i := 0; b.Len() < 10<<10; i++ {
-		fmt.Fprintf(&b, "  key%04d: value-%s-%d-%04d\n", i, app, version, i)
-	}
-	return b.String()
-}
-
-// commitAt is a commit by alice at t.
+// commitAt is a commit by alice at t, as the exporter writes it.
 func commitAt(t time.Time, message string) pack.Commit {
-	author, c := alice, committer
-	author.When, c.When = t, t
-	return pack.Commit{Author: author, Committer: c, Message: message}
+	return pack.Commit{Author: signature(alice, t), Committer: signature(committer, t), Message: message}
 }
 
 // benchLayout writes a repository of apps applications with a release
 // deployed in each of envs, in the manifest repository's layout.
-func benchLayout(w writer, apps int, envs []string) {
+func benchLayout(w treeWriter, apps int, envs []string) {
 	w.BeginCommit(commitAt(t0, "Seed\n"))
 	for _, env := range envs {
-		w.Put("environments/"+env+"/config.json", pack.ModeFile, []byte("{}\n"))
+		w.Put(envConfig(env), pack.ModeFile, []byte("{}\n"))
 	}
 	for i := 0; i < apps; i++ {
 		app := fmt.Sprintf("app-%05d", i)
@@ -61,21 +40,21 @@ func benchLayout(w writer, apps int, envs []string) {
 // benchRelease makes the calls of a release of app deployed to every env,
 // as the exporter does; manifests are blobs, or nil to write small ones
 // inline.
-func benchRelease(w writer, app string, version int64, envs []string, manifests []pack.ID) {
+func benchRelease(w treeWriter, app string, version int64, envs []string, manifests []pack.ID) {
 	dir := releaseDir(app, version)
 	w.Delete(dir)
 	for _, f := range []string{"created_at", "source_author", "source_commit_id", "source_message", "team"} {
 		w.Put(dir+"/"+f, pack.ModeFile, []byte(f+" of "+app))
 	}
 	for i, env := range envs {
-		p := dir + "/environments/" + env + "/manifests.yaml"
+		p := releaseManifest(app, version, env)
 		if manifests == nil {
 			w.Put(p, pack.ModeFile, []byte(manifest10KB(app, version, env)[:200]))
 		} else {
 			w.PutBlob(p, pack.ModeFile, manifests[i])
 		}
 		d := envAppDir(env, app)
-		w.Put(d+"/version", pack.ModeSymlink, []byte("../../../../"+dir))
+		w.Put(d+"/version", pack.ModeSymlink, []byte(versionLink(app, version)))
 		if manifests == nil {
 			w.Put(d+"/manifests/manifests.yaml", pack.ModeFile, []byte(manifest10KB(app, version, env)[:200]))
 		} else {
@@ -83,16 +62,10 @@ func benchRelease(w writer, app string, version int64, envs []string, manifests 
 		}
 		w.Put(d+"/deployed_by", pack.ModeFile, []byte(alice.Name))
 		w.Put(d+"/deployed_by_email", pack.ModeFile, []byte(alice.Email))
-		w.Put(d+"/deployed_at_utc", pack.ModeFile, []byte(t0.Add(time.Duration(version)*time.Second).UTC().Format(time.RFC3339)))
+		w.Put(d+"/deployed_at_utc", pack.ModeFile, []byte(formatTime(t0.Add(time.Duration(version)*time.Second))))
 	}
-	w.Put("applications/"+app+"/team", pack.ModeFile, []byte("team-"+app[len(app)-1:]))
+	w.Put(appTeam(app), pack.ModeFile, []byte("team-"+app[len(app)-1:]))
 }
-
-// benchWriters are the writers the benchmark compares.
-var benchWriters = []struct {
-	name string
-	open openFunc
-}{{"writer=pack", openPack}, {"writer=fast-import", openFastImport}}
 
 // BenchmarkTreeWriter writes batches of 500 release events (3
 // environments, 10 KB manifests) into a repository of 1,000 applications
@@ -107,8 +80,12 @@ func BenchmarkTreeWriter(b *testing.B) {
 	}
 	for _, bw := range benchWriters {
 		b.Run(bw.name, func(b *testing.B) {
-			r := newScriptRepo(b, bw.open)
-			w, err := openPack(context.Background(), r.g, "refs/heads/main", pack.ID{})
+			dir := filepath.Join(b.TempDir(), "repo.git")
+			if err := InitBare(context.Background(), dir, "main"); err != nil {
+				b.Fatal(err)
+			}
+			g := &gitcli.Git{Dir: dir}
+			w, err := openPackWriter(context.Background(), g, "refs/heads/main", pack.ID{})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -116,16 +93,23 @@ func BenchmarkTreeWriter(b *testing.B) {
 			if err := w.Finish(context.Background()); err != nil {
 				b.Fatal(err)
 			}
-			base := r.id("main")
-			seedPacks := r.packs()
+			out, err := g.Run(context.Background(), "rev-parse", "main")
+			if err != nil {
+				b.Fatal(err)
+			}
+			base, err := pack.ParseID(strings.TrimSpace(out))
+			if err != nil {
+				b.Fatal(err)
+			}
+			seedPacks := packs(b, dir)
 			var cpu time.Duration
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				start := cpuTime(syscall.RUSAGE_SELF) + cpuTime(syscall.RUSAGE_CHILDREN)
-				benchBatch(b, r.g, bw.open, base, envs, manifests)
+				benchBatch(b, g, bw.open, base, envs, manifests)
 				cpu += cpuTime(syscall.RUSAGE_SELF) + cpuTime(syscall.RUSAGE_CHILDREN) - start
 				b.StopTimer()
-				removeNewPacks(b, r, seedPacks) // or fast-import would find the objects and skip them
+				removeNewPacks(b, dir, seedPacks) // or fast-import would find the objects and skip them
 				b.StartTimer()
 			}
 			b.ReportMetric(float64(events*b.N)/b.Elapsed().Seconds(), "events/s")
@@ -136,7 +120,7 @@ func BenchmarkTreeWriter(b *testing.B) {
 }
 
 // benchBatch writes one batch of release events on base.
-func benchBatch(b *testing.B, g *gitcli.Git, open openFunc, base pack.ID, envs []string, manifests [][]byte) {
+func benchBatch(b *testing.B, g *gitcli.Git, open openWriterFunc, base pack.ID, envs []string, manifests [][]byte) {
 	w, err := open(context.Background(), g, "refs/heads/bench", base)
 	if err != nil {
 		b.Fatal(err)
@@ -156,8 +140,8 @@ func benchBatch(b *testing.B, g *gitcli.Git, open openFunc, base pack.ID, envs [
 }
 
 // removeNewPacks deletes the packs (and their indexes) not in keep.
-func removeNewPacks(b *testing.B, r *scriptRepo, keep []string) {
-	for _, p := range r.packs() {
+func removeNewPacks(b *testing.B, dir string, keep []string) {
+	for _, p := range packs(b, dir) {
 		if !slices.Contains(keep, p) {
 			for _, f := range []string{p, strings.TrimSuffix(p, ".pack") + ".idx", strings.TrimSuffix(p, ".pack") + ".rev"} {
 				if err := os.Remove(f); err != nil && !os.IsNotExist(err) {
@@ -166,15 +150,4 @@ func removeNewPacks(b *testing.B, r *scriptRepo, keep []string) {
 			}
 		}
 	}
-}
-
-// cpuTime is the CPU time (user and system) of this process
-// (syscall.RUSAGE_SELF) or of its finished children, the git processes
-// (syscall.RUSAGE_CHILDREN).
-func cpuTime(who int) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(who, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
