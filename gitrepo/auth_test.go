@@ -46,6 +46,7 @@ func authServer(t *testing.T, repo, token string) (url, caFile string) {
 }
 
 func TestHTTPSRemoteWithToken(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	url, caFile := authServer(t, e.remote, "s3cret-token")
 	e.must(envCmd("development", railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Latest: true}}))
@@ -89,6 +90,7 @@ func TestHTTPSRemoteWithToken(t *testing.T) {
 }
 
 func TestTokenOverPlainHTTPIsRefused(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	x := NewExporter(e.eng, Config{Dir: filepath.Join(e.dir, "w.git"), RemoteURL: "http://git.example.com/m.git", Token: "t"})
 	err := x.Open(context.Background())
@@ -106,6 +108,7 @@ func TestTokenOverPlainHTTPIsRefused(t *testing.T) {
 }
 
 func TestFileURLRemote(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	e.x = NewExporter(e.eng, Config{Dir: filepath.Join(e.dir, "w.git"), RemoteURL: "file://" + e.remote})
 	if err := e.x.Open(context.Background()); err != nil {

@@ -30,6 +30,7 @@ var (
 // the exporter's repository is the published one, and remote names it.
 type testEnv struct {
 	t      testing.TB
+	db     *sqlite.DB
 	eng    *railyard.Engine
 	now    time.Time
 	dir    string
@@ -50,30 +51,94 @@ func newTestEnv(t testing.TB) *testEnv {
 	return newTestEnvMode(t, false)
 }
 
-// forEachMode runs test with a remote testEnv and with a local one.
+// forEachMode runs test with a remote testEnv and with a local one (test
+// calls t.Parallel if it may run beside the other).
 func forEachMode(t *testing.T, test func(t *testing.T, newEnv func(testing.TB) *testEnv)) {
-	t.Run("remote", func(t *testing.T) { test(t, newTestEnv) })
-	t.Run("local", func(t *testing.T) { test(t, newLocalTestEnv) })
+	t.Run(modeName(false), func(t *testing.T) { test(t, newTestEnv) })
+	t.Run(modeName(true), func(t *testing.T) { test(t, newLocalTestEnv) })
+}
+
+// modeName names a test's mode: "local" for an exporter committing in
+// place, "remote" for one pushing to a remote.
+func modeName(local bool) string {
+	if local {
+		return "local"
+	}
+	return "remote"
 }
 
 func newTestEnvMode(t testing.TB, local bool) *testEnv {
 	t.Helper()
-	dir := t.TempDir()
+	e := openTestEnv(t, t.TempDir(), t0)
+	e.attach(local)
+	return e
+}
+
+// openTestEnv opens the database in dir (created if missing) and an
+// engine over it whose clock starts at now.
+func openTestEnv(t testing.TB, dir string, now time.Time) *testEnv {
+	t.Helper()
 	db := sqlite.NewDB(filepath.Join(dir, "railyard.db"))
 	if err := db.Open(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	e := &testEnv{t: t, dir: dir, now: t0, remote: filepath.Join(dir, "remote.git"), local: local}
+	e := &testEnv{t: t, db: db, dir: dir, now: now}
 	e.eng = railyard.NewEngine(db)
 	e.eng.Now = func() time.Time { return e.now }
-	if local {
-		e.remote = filepath.Join(dir, "work.git")
-	} else if err := InitBare(context.Background(), e.remote, "main"); err != nil {
+	return e
+}
+
+// newFixture returns a testEnv that build has filled, with its database
+// closed: the fixture of copyTo, built once for several tests.
+func newFixture(t testing.TB, local bool, build func(e *testEnv)) *testEnv {
+	t.Helper()
+	f := newTestEnvMode(t, local)
+	build(f)
+	if err := f.db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	e.x = e.newExporter()
+	return f
+}
+
+// copyTo returns a copy of the fixture f for t: its database and
+// repositories copied into a directory of t's, with an engine and an
+// exporter over the copies. The exporter has synced, so that it holds the
+// branch as f's did.
+func (f *testEnv) copyTo(t testing.TB) *testEnv {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(f.dir)); err != nil {
+		t.Fatal(err)
+	}
+	e := openTestEnv(t, dir, f.now)
+	e.attach(f.local)
+	e.sync()
 	return e
+}
+
+// attach gives e its repositories, in e.dir, and an exporter to them.
+func (e *testEnv) attach(local bool) {
+	e.t.Helper()
+	e.local, e.remote = local, filepath.Join(e.dir, "remote.git")
+	if local {
+		e.remote = filepath.Join(e.dir, "work.git")
+	} else if _, err := os.Stat(e.remote); err == nil {
+		// a copy's
+	} else if err := InitBare(context.Background(), e.remote, "main"); err != nil {
+		e.t.Fatal(err)
+	}
+	e.x = e.newExporter()
+}
+
+// fork returns a testEnv of t over e's engine, with repositories of its
+// own: another exporter of the same events, which the test does not add
+// to any more (the engine's clock stays e's).
+func (e *testEnv) fork(t testing.TB, local bool) *testEnv {
+	t.Helper()
+	f := &testEnv{t: t, eng: e.eng, now: e.now, dir: t.TempDir()}
+	f.attach(local)
+	return f
 }
 
 // newExporter returns a fresh exporter over the same repositories, as

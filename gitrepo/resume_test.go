@@ -103,11 +103,30 @@ func sixEvents(e *testEnv) {
 	e.sync()
 }
 
+// sixEventsFixtures returns sixEvents exported, in a remote testEnv and in
+// a local one, for copyTo.
+func sixEventsFixtures(t *testing.T) [2]*testEnv {
+	t.Helper()
+	return [2]*testEnv{newFixture(t, false, sixEvents), newFixture(t, true, sixEvents)}
+}
+
+// forEachFixture runs test in parallel on a copy of each fixture, a
+// subtest named after the fixture's mode.
+func forEachFixture(t *testing.T, fixtures [2]*testEnv, test func(t *testing.T, e *testEnv)) {
+	for _, f := range fixtures {
+		t.Run(modeName(f.local), func(t *testing.T) {
+			t.Parallel()
+			test(t, f.copyTo(t))
+		})
+	}
+}
+
 // TestResumeCountsOnlyRailyardsCommits changes the branch the way people
 // do between exports and checks that Railyard resumes after its own last
 // commit: never writing an event twice, never skipping one.
 func TestResumeCountsOnlyRailyardsCommits(t *testing.T) {
 	t.Parallel()
+	fixtures := sixEventsFixtures(t)
 	for _, tc := range []struct {
 		name string
 		// change changes the branch after event 6 and returns the first-
@@ -142,10 +161,7 @@ func TestResumeCountsOnlyRailyardsCommits(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			forEachMode(t, func(t *testing.T, newEnv func(testing.TB) *testEnv) {
-				t.Parallel()
-				e := newEnv(t)
-				sixEvents(e)
+			forEachFixture(t, fixtures, func(t *testing.T, e *testEnv) {
 				p := clonePerson(t, e)
 				foreign := tc.change(p)
 				p.git("push", "--quiet", "origin", "main")
@@ -172,6 +188,7 @@ func TestResumeCountsOnlyRailyardsCommits(t *testing.T) {
 // why, and writes nothing, in both modes and after a restart.
 func TestResumeStopsOnInconsistentHistory(t *testing.T) {
 	t.Parallel()
+	fixtures := sixEventsFixtures(t)
 	for _, tc := range []struct {
 		name string
 		// change changes the branch after event 6 (events 7 and 8 are
@@ -208,10 +225,7 @@ func TestResumeStopsOnInconsistentHistory(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			forEachMode(t, func(t *testing.T, newEnv func(testing.TB) *testEnv) {
-				t.Parallel()
-				e := newEnv(t)
-				sixEvents(e)
+			forEachFixture(t, fixtures, func(t *testing.T, e *testEnv) {
 				e.must(releaseCmd("checkout", 4, "payments", "development"))
 				e.must(releaseCmd("checkout", 5, "payments", "development"))
 				p := clonePerson(t, e)

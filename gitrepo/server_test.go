@@ -14,6 +14,7 @@ import (
 )
 
 func TestHTTPServerClone(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	e.must(envCmd("development", railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Latest: true}}))
 	e.must(releaseCmd("checkout", 1, "payments", "development"))
