@@ -14,18 +14,19 @@ import (
 	"testing"
 
 	"github.com/railyard-cd/railyard"
+	"github.com/railyard-cd/railyard/gitrepo/internal/gitcli"
 )
 
 // authServer is an https Git server that accepts pushes only with the
 // basic-auth token a host such as GitHub expects.
 func authServer(t *testing.T, repo, token string) (url, caFile string) {
 	t.Helper()
-	if _, err := (&gitCmd{dir: repo}).run(context.Background(), "config", "http.receivepack", "true"); err != nil {
+	if _, err := (&gitcli.Git{Dir: repo}).Run(context.Background(), "config", "http.receivepack", "true"); err != nil {
 		t.Fatal(err)
 	}
 	gitPath, _ := exec.LookPath("git")
 	backend := &cgi.Handler{Path: gitPath, Args: []string{"http-backend"}, Root: "/repo.git",
-		Env: append(baseEnv(), "GIT_PROJECT_ROOT="+repo, "GIT_HTTP_EXPORT_ALL=1", "REMOTE_USER=railyard")}
+		Env: append(gitcli.BaseEnv(), "GIT_PROJECT_ROOT="+repo, "GIT_HTTP_EXPORT_ALL=1", "REMOTE_USER=railyard")}
 	want := "Basic " + base64.StdEncoding.EncodeToString([]byte("x-access-token:"+token))
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != want {
@@ -45,6 +46,7 @@ func authServer(t *testing.T, repo, token string) (url, caFile string) {
 }
 
 func TestHTTPSRemoteWithToken(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	url, caFile := authServer(t, e.remote, "s3cret-token")
 	e.must(envCmd("development", railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Latest: true}}))
@@ -88,6 +90,7 @@ func TestHTTPSRemoteWithToken(t *testing.T) {
 }
 
 func TestTokenOverPlainHTTPIsRefused(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	x := NewExporter(e.eng, Config{Dir: filepath.Join(e.dir, "w.git"), RemoteURL: "http://git.example.com/m.git", Token: "t"})
 	err := x.Open(context.Background())
@@ -105,6 +108,7 @@ func TestTokenOverPlainHTTPIsRefused(t *testing.T) {
 }
 
 func TestFileURLRemote(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	e.x = NewExporter(e.eng, Config{Dir: filepath.Join(e.dir, "w.git"), RemoteURL: "file://" + e.remote})
 	if err := e.x.Open(context.Background()); err != nil {

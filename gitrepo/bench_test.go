@@ -105,7 +105,7 @@ func benchmarkExportDeploy(b *testing.B, open openWriterFunc, local bool, apps, 
 var benchWriters = []struct {
 	name string
 	open openWriterFunc
-}{{"writer=pack", openPackWriter}, {"writer=fast-import", openFastImportWriter}}
+}{{"writer=pack", openPackWriter}, {"writer=fast-import", openFastImport}}
 
 // BenchmarkExportReleases exports 10,000 release events (1 application
 // each, 3 environments, 10 KB manifests) into an environment holding

@@ -8,9 +8,12 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/railyard-cd/railyard"
 	"github.com/railyard-cd/railyard/argocd"
+	"github.com/railyard-cd/railyard/gitrepo/internal/gitcli"
+	"github.com/railyard-cd/railyard/gitrepo/internal/pack"
 )
 
 // EventTrailer is the commit trailer that carries the id of the event a
@@ -19,6 +22,39 @@ const EventTrailer = "Railyard-Event"
 
 // committer is the committer of every exported commit.
 var committer = railyard.Actor{Name: "Railyard", Email: "railyard@localhost"}
+
+// treeWriter writes the commits of one batch: *pack.Writer, whose
+// methods these are, or in tests the fast-import oracle
+// (packtest.FastImport), which must write the same commits.
+type treeWriter interface {
+	Blob(content []byte) pack.ID
+	BeginCommit(c pack.Commit)
+	Put(path string, mode pack.Mode, content []byte)
+	PutBlob(path string, mode pack.Mode, blob pack.ID)
+	Delete(path string)
+	EndCommit()
+	Err() error
+	Finish(ctx context.Context) error
+	Abort()
+}
+
+// openWriterFunc starts the writer of a batch of commits on base (the
+// zero ID for none) that Finish makes the target of ref.
+type openWriterFunc func(ctx context.Context, g *gitcli.Git, ref string, base pack.ID) (treeWriter, error)
+
+// openPackWriter is the exporter's openWriterFunc.
+func openPackWriter(ctx context.Context, g *gitcli.Git, ref string, base pack.ID) (treeWriter, error) {
+	w, err := pack.Open(ctx, g, ref, base)
+	if err != nil {
+		return nil, err // not a nil *pack.Writer in a non-nil interface
+	}
+	return w, nil
+}
+
+// signature is who did something at t, as a commit records it.
+func signature(who railyard.Actor, t time.Time) pack.Signature {
+	return pack.Signature{Name: who.Name, Email: who.Email, When: t}
+}
 
 // index is what the exporter knows of the repository beyond the events:
 // each environment's config and deployed applications, each application's
@@ -46,20 +82,16 @@ func newIndex() *index {
 // builder writes one batch of events as commits through a treeWriter on
 // top of base, with a cat-file reader of base for lookups.
 type builder struct {
-	fi    treeWriter
-	cat   *catFile
-	base  string
-	idx   *index
-	argo  argocd.Options
-	rels  ReleaseSource
-	ctx   context.Context
-	marks map[string]string // release manifest path → blob mark, for releases created in this batch
-	ev    *railyard.Event   // the event being written
-	// manifests[i] is the blob of the manifest change i of ev deploys;
-	// created[i] the blobs (by environment) of the release change i of ev
-	// creates, which a later change of ev may delete from marks.
-	manifests []string
-	created   []map[string]string
+	fi   treeWriter
+	cat  *gitcli.CatFile
+	base string // the base commit's id, or the empty tree's before the first commit
+	idx  *index
+	argo argocd.Options
+	rels ReleaseSource
+	// blobs holds the manifests this batch wrote, by their path in a
+	// release directory: base, which lookups read, does not have them.
+	blobs map[string]pack.ID
+	ev    *railyard.Event // the event being written
 
 	// per event: the Argo CD documents to re-render
 	dirtyApps     map[[2]string]bool // (env, app)
@@ -67,8 +99,8 @@ type builder struct {
 }
 
 // ReleaseSource finds a release when its manifest is missing from the
-// repository (someone deleted it by hand): the exporter then takes it from
-// the database.
+// repository (someone deleted it by hand) and a deploy of it is exported:
+// the exporter then takes the manifest from the database.
 type ReleaseSource interface {
 	FindRelease(ctx context.Context, app string, version int64) (*railyard.Release, error)
 }
@@ -79,7 +111,7 @@ func (b *builder) env(name string) (*envState, error) {
 		return st, nil
 	}
 	st := &envState{apps: map[string]bool{}}
-	cfg, ok, err := b.cat.blob(b.base + ":" + envConfig(name))
+	cfg, ok, err := b.cat.Blob(b.base + ":" + envConfig(name))
 	if err != nil {
 		return nil, err
 	}
@@ -89,21 +121,21 @@ func (b *builder) env(name string) (*envState, error) {
 		if err := railyard.DecodeJSONStrict(cfg, &st.env.Config); err != nil {
 			return nil, fmt.Errorf("read %s: %v", envConfig(name), railyard.ErrorMessage(err))
 		}
-		apps, err := b.cat.tree(b.base + ":" + path.Join(envDir(name), "applications"))
+		apps, err := b.tree(b.base + ":" + path.Join(envDir(name), "applications"))
 		if err != nil {
 			return nil, err
 		}
 		for _, a := range apps {
-			if a.mode != "40000" {
+			if !a.Mode.IsDir() {
 				continue
 			}
-			entries, err := b.cat.tree(a.sha)
+			entries, err := b.tree(a.ID.String())
 			if err != nil {
 				return nil, err
 			}
 			for _, e := range entries {
-				if e.name == "version" {
-					st.apps[a.name] = true
+				if e.Name == "version" {
+					st.apps[a.Name] = true
 				}
 			}
 		}
@@ -112,12 +144,28 @@ func (b *builder) env(name string) (*envState, error) {
 	return st, nil
 }
 
+// tree returns the entries of the tree at rev, nil if there is none.
+func (b *builder) tree(rev string) ([]pack.Entry, error) {
+	obj, err := b.cat.Read(rev)
+	if err != nil || obj == nil {
+		return nil, err
+	}
+	if obj.Kind != "tree" {
+		return nil, fmt.Errorf("cat-file: %s is a %s, not a tree", rev, obj.Kind)
+	}
+	entries, err := pack.ParseTree(obj.Data)
+	if err != nil {
+		return nil, fmt.Errorf("cat-file: %s: %w", rev, err)
+	}
+	return entries, nil
+}
+
 // team returns the team of app, loading it from base on first use.
 func (b *builder) team(app string) (string, error) {
 	if t, ok := b.idx.teams[app]; ok {
 		return t, nil
 	}
-	t, _, err := b.cat.blob(b.base + ":" + appTeam(app))
+	t, _, err := b.cat.Blob(b.base + ":" + appTeam(app))
 	if err != nil {
 		return "", err
 	}
@@ -127,41 +175,32 @@ func (b *builder) team(app string) (string, error) {
 
 // commitRecovering is commit, returning a panic as an error that names the
 // event: a malformed event must not take the process down.
-func (b *builder) commitRecovering(ev *railyard.Event) (err error) {
+func (b *builder) commitRecovering(ctx context.Context, ev *railyard.Event) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = recovered(ev.ID, v)
 		}
 	}()
-	return b.commit(ev)
+	return b.commit(ctx, ev)
 }
 
-// commit writes one event as one commit.
-func (b *builder) commit(ev *railyard.Event) error {
+// commit writes one event as one commit, authored by the event's actor
+// and committed by Railyard, both at the event's time.
+func (b *builder) commit(ctx context.Context, ev *railyard.Event) error {
 	b.ev = ev
 	b.dirtyApps = map[[2]string]bool{}
 	b.dirtyProjects = map[string]bool{}
-	// Blobs are written before the commit starts (fast-import, the test
-	// oracle, takes them only between commits): the event's manifests
-	// first, then the manifests its deploys point at are resolved.
-	b.manifests = make([]string, len(ev.Changes))
-	b.created = make([]map[string]string, len(ev.Changes))
+	b.fi.BeginCommit(pack.Commit{Author: signature(ev.Actor, ev.Time), Committer: signature(committer, ev.Time), Message: commitMessage(ev)})
 	for i := range ev.Changes {
-		if err := b.prepare(i, &ev.Changes[i]); err != nil {
-			return fmt.Errorf("event %d (%s): %w", ev.ID, ev.Kind, err)
-		}
-	}
-	b.fi.commitHeader(ev.Actor, ev.Time, commitMessage(ev))
-	for i := range ev.Changes {
-		if err := b.apply(i, &ev.Changes[i]); err != nil {
+		if err := b.apply(ctx, &ev.Changes[i]); err != nil {
 			return fmt.Errorf("event %d (%s): %w", ev.ID, ev.Kind, err)
 		}
 	}
 	if err := b.renderArgo(); err != nil {
 		return fmt.Errorf("event %d: argo cd documents: %w", ev.ID, err)
 	}
-	b.fi.endCommit()
-	return b.fi.failed()
+	b.fi.EndCommit()
+	return b.fi.Err()
 }
 
 // commitMessage is the event's description, bounded: its summary as
@@ -183,36 +222,8 @@ func commitMessage(ev *railyard.Event) string {
 	return b.String()
 }
 
-// prepare writes the blobs change i needs before the commit starts.
-func (b *builder) prepare(i int, ch *railyard.Change) error {
-	switch ch.Op {
-	case railyard.ChangeReleaseCreate:
-		r := ch.Release
-		b.created[i] = make(map[string]string, len(r.Manifests))
-		for _, env := range slices.Sorted(maps.Keys(r.Manifests)) {
-			mark := b.fi.blob([]byte(r.Manifests[env]))
-			b.created[i][env] = mark
-			b.marks[releaseManifest(r.Application, r.Version, env)] = mark
-		}
-	case railyard.ChangeReleaseDelete:
-		prefix := releaseDir(ch.Application, ch.Version) + "/"
-		for p := range b.marks {
-			if strings.HasPrefix(p, prefix) {
-				delete(b.marks, p)
-			}
-		}
-	case railyard.ChangeDeploy:
-		ref, err := b.manifestRef(ch.Application, ch.Version, ch.Environment)
-		if err != nil {
-			return err
-		}
-		b.manifests[i] = ref
-	}
-	return nil
-}
-
 // apply writes one change.
-func (b *builder) apply(i int, ch *railyard.Change) error {
+func (b *builder) apply(ctx context.Context, ch *railyard.Change) error {
 	switch ch.Op {
 	case railyard.ChangeEnvironmentPut:
 		return b.putEnvironment(ch)
@@ -221,34 +232,34 @@ func (b *builder) apply(i int, ch *railyard.Change) error {
 	case railyard.ChangeApplicationPut:
 		return b.putApplication(ch.Application, ch.Team)
 	case railyard.ChangeApplicationDelete:
-		b.fi.del(appDir(ch.Application))
+		b.fi.Delete(appDir(ch.Application))
 		b.idx.teams[ch.Application] = ""
 		return nil
 	case railyard.ChangeReleaseCreate:
-		b.putRelease(ch.Release, b.created[i])
+		b.putRelease(ch.Release)
 		return nil
 	case railyard.ChangeReleaseDelete:
-		b.fi.del(releaseDir(ch.Application, ch.Version))
+		b.deleteRelease(ch.Application, ch.Version)
 		return nil
 	case railyard.ChangeDeploy:
-		return b.deploy(ch, b.manifests[i])
+		return b.deploy(ctx, ch)
 	case railyard.ChangeQueue:
-		b.fi.put(path.Join(envAppDir(ch.Environment, ch.Application), "queued_version"), modeSymlink, []byte(versionLink(ch.Application, ch.Version)))
+		b.fi.Put(path.Join(envAppDir(ch.Environment, ch.Application), "queued_version"), pack.ModeSymlink, []byte(versionLink(ch.Application, ch.Version)))
 		return nil
 	case railyard.ChangeUnqueue:
-		b.fi.del(path.Join(envAppDir(ch.Environment, ch.Application), "queued_version"))
+		b.fi.Delete(path.Join(envAppDir(ch.Environment, ch.Application), "queued_version"))
 		return nil
 	case railyard.ChangeDeploymentDelete:
 		return b.deleteDeployment(ch.Environment, ch.Application)
 	case railyard.ChangeLockPut:
 		dir := lockDir(ch.Lock)
-		b.fi.del(dir) // a replaced lock may have had files this one has not
+		b.fi.Delete(dir) // a replaced lock may have had files this one has not
 		for _, name := range slices.Sorted(maps.Keys(lockFiles(ch.Lock))) {
-			b.fi.put(path.Join(dir, name), modeFile, []byte(lockFiles(ch.Lock)[name]))
+			b.fi.Put(path.Join(dir, name), pack.ModeFile, []byte(lockFiles(ch.Lock)[name]))
 		}
 		return nil
 	case railyard.ChangeLockDelete:
-		b.fi.del(lockDir(ch.Lock))
+		b.fi.Delete(lockDir(ch.Lock))
 		return nil
 	}
 	return fmt.Errorf("unknown change %q", ch.Op)
@@ -265,7 +276,7 @@ func (b *builder) putEnvironment(ch *railyard.Change) error {
 	}
 	st.exists = true
 	st.env = railyard.Environment{Name: ch.Environment, Config: *ch.Config}
-	b.fi.put(envConfig(ch.Environment), modeFile, configJSON(ch.Config))
+	b.fi.Put(envConfig(ch.Environment), pack.ModeFile, configJSON(ch.Config))
 	if oldLayout != "" && oldLayout != argocd.Layout(&st.env) {
 		if err := b.deleteArgo(ch.Environment); err != nil {
 			return err
@@ -283,7 +294,7 @@ func (b *builder) deleteEnvironment(name string) error {
 	if err := b.deleteArgo(name); err != nil {
 		return err
 	}
-	b.fi.del(envDir(name))
+	b.fi.Delete(envDir(name))
 	b.idx.envs[name] = &envState{apps: map[string]bool{}}
 	delete(b.dirtyProjects, name)
 	for k := range b.dirtyApps {
@@ -302,7 +313,7 @@ func (b *builder) deleteArgo(env string) error {
 		return err
 	}
 	for _, p := range paths {
-		b.fi.del(p)
+		b.fi.Delete(p)
 	}
 	return nil
 }
@@ -313,7 +324,7 @@ func (b *builder) putApplication(app, team string) error {
 		return err
 	}
 	b.idx.teams[app] = team
-	b.fi.put(appTeam(app), modeFile, []byte(team))
+	b.fi.Put(appTeam(app), pack.ModeFile, []byte(team))
 	if old == team {
 		return nil
 	}
@@ -329,43 +340,61 @@ func (b *builder) putApplication(app, team string) error {
 // markTeamChangeInUnloadedEnvs loads the environments of the base commit
 // not yet in the index, so a team change reaches every document.
 func (b *builder) markTeamChangeInUnloadedEnvs(app string) error {
-	entries, err := b.cat.tree(b.base + ":environments")
+	entries, err := b.tree(b.base + ":environments")
 	if err != nil {
 		return err
 	}
 	for _, e := range entries {
-		if _, loaded := b.idx.envs[e.name]; loaded || e.mode != "40000" {
+		if _, loaded := b.idx.envs[e.Name]; loaded || !e.Mode.IsDir() {
 			continue
 		}
-		st, err := b.env(e.name)
+		st, err := b.env(e.Name)
 		if err != nil {
 			return err
 		}
 		if st.exists && st.apps[app] {
-			b.dirtyApps[[2]string{e.name, app}] = true
+			b.dirtyApps[[2]string{e.Name, app}] = true
 		}
 	}
 	return nil
 }
 
-// putRelease writes a release; blobs are its manifests' blobs by
-// environment.
-func (b *builder) putRelease(r *railyard.Release, blobs map[string]string) {
+// putRelease writes a release, and notes its manifests' blobs for the
+// deploys of this batch.
+func (b *builder) putRelease(r *railyard.Release) {
 	dir := releaseDir(r.Application, r.Version)
-	b.fi.del(dir) // a version re-created after cleanup starts clean
+	b.fi.Delete(dir) // a version re-created after cleanup starts clean
 	files := releaseFiles(r)
 	for _, name := range slices.Sorted(maps.Keys(files)) {
-		b.fi.put(path.Join(dir, name), modeFile, []byte(files[name]))
+		b.fi.Put(path.Join(dir, name), pack.ModeFile, []byte(files[name]))
 	}
 	for _, env := range slices.Sorted(maps.Keys(r.Manifests)) {
-		b.fi.putRef(releaseManifest(r.Application, r.Version, env), modeFile, blobs[env])
+		p := releaseManifest(r.Application, r.Version, env)
+		b.blobs[p] = b.fi.Blob([]byte(r.Manifests[env]))
+		b.fi.PutBlob(p, pack.ModeFile, b.blobs[p])
 	}
 }
 
-func (b *builder) deploy(ch *railyard.Change, manifest string) error {
+// deleteRelease deletes a release directory, and forgets the manifests
+// this batch wrote into it.
+func (b *builder) deleteRelease(app string, version int64) {
+	dir := releaseDir(app, version)
+	for p := range b.blobs {
+		if strings.HasPrefix(p, dir+"/") {
+			delete(b.blobs, p)
+		}
+	}
+	b.fi.Delete(dir)
+}
+
+func (b *builder) deploy(ctx context.Context, ch *railyard.Change) error {
+	manifest, err := b.manifestBlob(ctx, ch.Application, ch.Version, ch.Environment)
+	if err != nil {
+		return err
+	}
 	dir := envAppDir(ch.Environment, ch.Application)
-	b.fi.put(path.Join(dir, "version"), modeSymlink, []byte(versionLink(ch.Application, ch.Version)))
-	b.fi.putRef(path.Join(dir, "manifests", "manifests.yaml"), modeFile, manifest)
+	b.fi.Put(path.Join(dir, "version"), pack.ModeSymlink, []byte(versionLink(ch.Application, ch.Version)))
+	b.fi.PutBlob(path.Join(dir, "manifests", "manifests.yaml"), pack.ModeFile, manifest)
 	return b.markDeployed(ch)
 }
 
@@ -373,9 +402,9 @@ func (b *builder) deploy(ch *railyard.Change, manifest string) error {
 // in the environment, which needs a new Argo CD Application.
 func (b *builder) markDeployed(ch *railyard.Change) error {
 	dir := envAppDir(ch.Environment, ch.Application)
-	b.fi.put(path.Join(dir, "deployed_by"), modeFile, []byte(b.ev.Actor.Name))
-	b.fi.put(path.Join(dir, "deployed_by_email"), modeFile, []byte(b.ev.Actor.Email))
-	b.fi.put(path.Join(dir, "deployed_at_utc"), modeFile, []byte(formatTime(b.ev.Time)))
+	b.fi.Put(path.Join(dir, "deployed_by"), pack.ModeFile, []byte(b.ev.Actor.Name))
+	b.fi.Put(path.Join(dir, "deployed_by_email"), pack.ModeFile, []byte(b.ev.Actor.Email))
+	b.fi.Put(path.Join(dir, "deployed_at_utc"), pack.ModeFile, []byte(formatTime(b.ev.Time)))
 	st, err := b.env(ch.Environment)
 	if err != nil {
 		return err
@@ -387,35 +416,36 @@ func (b *builder) markDeployed(ch *railyard.Change) error {
 	return nil
 }
 
-// manifestRef returns a reference to the blob of a release's manifest for
-// env: a mark if this batch wrote it, else its SHA-1 in the base commit,
-// else (deleted by hand) a new blob from the database.
-func (b *builder) manifestRef(app string, version int64, env string) (string, error) {
+// manifestBlob returns the blob of a release's manifest for env: the one
+// this batch wrote, else the one in the base commit, else (someone
+// deleted it from the repository by hand) a new blob of the manifest in
+// the database. The release directory is left as it is: a deploy writes
+// the manifest into the environment only.
+func (b *builder) manifestBlob(ctx context.Context, app string, version int64, env string) (pack.ID, error) {
 	p := releaseManifest(app, version, env)
-	if mark, ok := b.marks[p]; ok {
-		return mark, nil
+	if id, ok := b.blobs[p]; ok {
+		return id, nil
 	}
-	entries, err := b.cat.tree(b.base + ":" + path.Dir(p))
+	entries, err := b.tree(b.base + ":" + path.Dir(p))
 	if err != nil {
-		return "", err
+		return pack.ID{}, err
 	}
 	for _, e := range entries {
-		if e.name == path.Base(p) {
-			return e.sha, nil
+		if e.Name == path.Base(p) {
+			return e.ID, nil
 		}
 	}
-	rel, err := b.rels.FindRelease(b.ctx, app, version)
+	rel, err := b.rels.FindRelease(ctx, app, version)
 	if err != nil {
-		return "", fmt.Errorf("manifest of %s %d for %s is neither in the repository nor in the database: %w", app, version, env, err)
+		return pack.ID{}, fmt.Errorf("manifest of %s %d for %s is neither in the repository nor in the database: %w", app, version, env, err)
 	}
-	// The manifest is restored in the release directory too (see deploy).
-	mark := b.fi.blob([]byte(rel.Manifests[env]))
-	b.marks[p] = mark
-	return mark, nil
+	id := b.fi.Blob([]byte(rel.Manifests[env]))
+	b.blobs[p] = id // for the other deploys of this batch
+	return id, nil
 }
 
 func (b *builder) deleteDeployment(env, app string) error {
-	b.fi.del(envAppDir(env, app))
+	b.fi.Delete(envAppDir(env, app))
 	st, err := b.env(env)
 	if err != nil {
 		return err
@@ -447,7 +477,7 @@ func (b *builder) renderArgo() error {
 		if err != nil {
 			return err
 		}
-		b.fi.put(p, modeFile, doc)
+		b.fi.Put(p, pack.ModeFile, doc)
 	}
 	keys := make([][2]string, 0, len(b.dirtyApps))
 	for k := range b.dirtyApps {
@@ -481,7 +511,7 @@ func (b *builder) renderApplication(st *envState, app string) error {
 		return err
 	}
 	if !st.apps[app] {
-		b.fi.del(p)
+		b.fi.Delete(p)
 		return nil
 	}
 	team, err := b.team(app)
@@ -492,7 +522,7 @@ func (b *builder) renderApplication(st *envState, app string) error {
 	if err != nil {
 		return err
 	}
-	b.fi.put(p, modeFile, doc)
+	b.fi.Put(p, pack.ModeFile, doc)
 	return nil
 }
 
@@ -512,7 +542,7 @@ func (b *builder) renderSingleFile(st *envState) error {
 		return err
 	}
 	for _, p := range slices.Sorted(maps.Keys(files)) {
-		b.fi.put(p, modeFile, files[p])
+		b.fi.Put(p, pack.ModeFile, files[p])
 	}
 	return nil
 }

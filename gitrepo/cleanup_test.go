@@ -59,5 +59,5 @@ func TestOpenRemovesTemporaryFiles(t *testing.T) {
 	e.must(releaseCmd("checkout", 2, "payments", "development"))
 	e.sync()
 	assertTrailers(t, e, 3)
-	(&scriptRepo{t: t, g: &gitCmd{dir: dir}}).fsck()
+	fsck(t, dir)
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/railyard-cd/railyard"
+	"github.com/railyard-cd/railyard/gitrepo/internal/gitcli"
+	"github.com/railyard-cd/railyard/gitrepo/internal/pack"
 )
 
 // commitDump shows one commit: its header and every path it changed, with
@@ -19,11 +21,11 @@ func (e *testEnv) commitDump(ref string) string {
 	var b strings.Builder
 	b.WriteString(e.git("show", "-s", "--format=author: %an <%ae> %ad%ncommitter: %cn <%ce> %cd%n%n%B", "--date=iso-strict", ref))
 	raw := e.git("diff-tree", "-r", "--no-commit-id", "--raw", "--root", ref)
-	cat, err := openCatFile(context.Background(), &gitCmd{dir: e.remote})
+	cat, err := gitcli.OpenCatFile(context.Background(), &gitcli.Git{Dir: e.remote})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	defer cat.close()
+	defer cat.Close()
 	for _, line := range strings.Split(strings.TrimSpace(raw), "\n") {
 		if line == "" {
 			continue
@@ -36,25 +38,28 @@ func (e *testEnv) commitDump(ref string) string {
 			continue
 		}
 		fmt.Fprintf(&b, "%s %s %s\n", status, mode, path)
-		obj, err := cat.read(sha)
+		obj, err := cat.Read(sha)
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		if mode == modeSymlink {
-			fmt.Fprintf(&b, "  -> %s\n", obj.data)
+		if mode == pack.ModeSymlink.String() {
+			fmt.Fprintf(&b, "  -> %s\n", obj.Data)
 			continue
 		}
-		for _, l := range strings.Split(strings.TrimSuffix(string(obj.data), "\n"), "\n") {
+		for _, l := range strings.Split(strings.TrimSuffix(string(obj.Data), "\n"), "\n") {
 			fmt.Fprintf(&b, "  | %s\n", l)
 		}
 	}
 	return b.String()
 }
 
-// eventKinds applies one command of every kind and checks the commit each
-// one exports against a golden file.
+// TestCommitOfEachEvent applies one command of every kind and checks the
+// commit each one exports against a golden file. It commits in place: a
+// push does not change a commit (TestLocalRepositoryMatchesRemote), and
+// costs a dozen git processes per event.
 func TestCommitOfEachEvent(t *testing.T) {
-	e := newTestEnv(t)
+	t.Parallel()
+	e := newLocalTestEnv(t)
 	exp := e.now.Add(4 * time.Hour)
 	steps := []struct {
 		name string
@@ -159,6 +164,7 @@ func day(e *testEnv) {
 }
 
 func TestScenarioDay(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	day(e)
 	e.sync()
@@ -168,47 +174,57 @@ func TestScenarioDay(t *testing.T) {
 
 // TestRestartExactlyOnce crashes the exporter at each step of a push, and
 // after a plain restart, and checks that a new exporter exports every
-// event exactly once, to the same tree.
-func TestRestartExactlyOnce(t *testing.T) { forEachMode(t, testRestartExactlyOnce) }
-
-func testRestartExactlyOnce(t *testing.T, newEnv func(testing.TB) *testEnv) {
-	ref := newEnv(t)
-	day(ref)
-	ref.sync()
-	wantTree := ref.tree("main")
-	n := int(lastID(t, ref))
-
-	for _, step := range []string{stepBuilt, stepPushed, "none"} {
-		t.Run(step, func(t *testing.T) {
-			e := newEnv(t)
-			e.x.cfg.BatchSize = 7 // several pushes
-			day(e)
-			crashes := 0
-			failAt := func(s string) error {
-				if s == step && crashes < 3 {
-					crashes++
-					return fmt.Errorf("injected crash at %s", s)
-				}
-				return nil
-			}
-			e.x.failAt = failAt
-			for i := 0; i < 3; i++ {
-				if err := e.x.Sync(context.Background()); err == nil && step != "none" {
-					t.Fatalf("sync %d: want the injected crash", i)
-				}
-				e.x = e.newExporter() // the process restarts
-				e.x.cfg.BatchSize = 7
-				e.x.failAt = failAt
-			}
-			e.sync()
-			if step != "none" && crashes != 3 {
-				t.Errorf("crashes: got %d, want 3", crashes)
-			}
-			assertTrailers(t, e, n)
-			if got := e.tree("main"); got != wantTree {
-				t.Errorf("tree after restarts differs:\n%s", lineDiffForTest(wantTree, got))
+// event exactly once, to the same tree. The day's events are recorded
+// once; each case exports them to repositories of its own.
+func TestRestartExactlyOnce(t *testing.T) {
+	t.Parallel()
+	events := newLocalTestEnv(t)
+	day(events)
+	n := int(lastID(t, events))
+	for _, local := range []bool{false, true} {
+		t.Run(modeName(local), func(t *testing.T) {
+			t.Parallel()
+			ref := events.fork(t, local)
+			ref.sync()
+			wantTree := ref.tree("main")
+			for _, step := range []string{stepBuilt, stepPushed, "none"} {
+				t.Run(step, func(t *testing.T) {
+					t.Parallel()
+					testRestartAt(t, events.fork(t, local), step, n, wantTree)
+				})
 			}
 		})
+	}
+}
+
+// testRestartAt exports e's n events in batches of 7, crashing at step
+// three times and restarting after each sync, and requires wantTree.
+func testRestartAt(t *testing.T, e *testEnv, step string, n int, wantTree string) {
+	e.x.cfg.BatchSize = 7 // several pushes
+	crashes := 0
+	failAt := func(s string) error {
+		if s == step && crashes < 3 {
+			crashes++
+			return fmt.Errorf("injected crash at %s", s)
+		}
+		return nil
+	}
+	e.x.failAt = failAt
+	for i := 0; i < 3; i++ {
+		if err := e.x.Sync(context.Background()); err == nil && step != "none" {
+			t.Fatalf("sync %d: want the injected crash", i)
+		}
+		e.x = e.newExporter() // the process restarts
+		e.x.cfg.BatchSize = 7
+		e.x.failAt = failAt
+	}
+	e.sync()
+	if step != "none" && crashes != 3 {
+		t.Errorf("crashes: got %d, want 3", crashes)
+	}
+	assertTrailers(t, e, n)
+	if got := e.tree("main"); got != wantTree {
+		t.Errorf("tree after restarts differs:\n%s", lineDiffForTest(wantTree, got))
 	}
 }
 
@@ -225,21 +241,21 @@ func lastID(t *testing.T, e *testEnv) int64 {
 func pushForeign(t *testing.T, remote, file, content string) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "other")
-	g := &gitCmd{dir: filepath.Dir(dir)}
+	g := &gitcli.Git{Dir: filepath.Dir(dir)}
 	ctx := context.Background()
-	if _, err := g.run(ctx, "clone", "--quiet", remote, dir); err != nil {
+	if _, err := g.Run(ctx, "clone", "--quiet", remote, dir); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, file), []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c := &gitCmd{dir: dir}
+	c := &gitcli.Git{Dir: dir}
 	for _, args := range [][]string{
 		{"add", file},
 		{"-c", "user.name=Someone", "-c", "user.email=someone@example.com", "commit", "--quiet", "-m", "Add " + file},
 		{"push", "--quiet", "origin", "HEAD:main"},
 	} {
-		if _, err := c.run(ctx, args...); err != nil {
+		if _, err := c.Run(ctx, args...); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -248,9 +264,13 @@ func pushForeign(t *testing.T, remote, file, content string) {
 // TestForeignCommitIsKept moves the branch under the exporter: a rejected
 // push, or in a local repository a failed compare-and-swap, rebuilds the
 // batch on the foreign commit.
-func TestForeignCommitIsKept(t *testing.T) { forEachMode(t, testForeignCommitIsKept) }
+func TestForeignCommitIsKept(t *testing.T) {
+	t.Parallel()
+	forEachMode(t, testForeignCommitIsKept)
+}
 
 func testForeignCommitIsKept(t *testing.T, newEnv func(testing.TB) *testEnv) {
+	t.Parallel()
 	e := newEnv(t)
 	e.must(envCmd("development", railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Latest: true}}))
 	e.must(releaseCmd("checkout", 1, "payments", "development"))
@@ -275,6 +295,7 @@ func testForeignCommitIsKept(t *testing.T, newEnv func(testing.TB) *testEnv) {
 }
 
 func TestRemoteDownAndBack(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	e.must(envCmd("development", railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Latest: true}}))
 	e.sync()
@@ -311,7 +332,9 @@ func TestRemoteDownAndBack(t *testing.T) {
 }
 
 func TestBadRemotes(t *testing.T) {
+	t.Parallel()
 	t.Run("unreachable", func(t *testing.T) {
+		t.Parallel()
 		e := newTestEnv(t)
 		e.x = NewExporter(e.eng, Config{Dir: filepath.Join(e.dir, "w.git"), RemoteURL: "http://127.0.0.1:1/nothing.git"})
 		if err := e.x.Open(context.Background()); err != nil {
@@ -324,6 +347,7 @@ func TestBadRemotes(t *testing.T) {
 		}
 	})
 	t.Run("credentials are never shown", func(t *testing.T) {
+		t.Parallel()
 		e := newTestEnv(t)
 		e.x = NewExporter(e.eng, Config{Dir: filepath.Join(e.dir, "w.git"), RemoteURL: "https://user:s3cret-token@127.0.0.1:1/x.git", Token: "other-s3cret"})
 		if err := e.x.Open(context.Background()); err != nil {
@@ -339,6 +363,7 @@ func TestBadRemotes(t *testing.T) {
 		}
 	})
 	t.Run("missing branch", func(t *testing.T) {
+		t.Parallel()
 		e := newTestEnv(t)
 		pushForeign(t, e.remote, "README.md", "x\n")
 		e.x.cfg.Branch = "manifests"
@@ -350,6 +375,7 @@ func TestBadRemotes(t *testing.T) {
 		}
 	})
 	t.Run("history replaced", func(t *testing.T) {
+		t.Parallel()
 		e := newTestEnv(t)
 		e.must(envCmd("development", railyard.EnvironmentConfig{}))
 		e.sync()
@@ -371,6 +397,7 @@ func TestBadRemotes(t *testing.T) {
 		}
 	})
 	t.Run("database older than repository", func(t *testing.T) {
+		t.Parallel()
 		e := newTestEnv(t)
 		e.must(envCmd("development", railyard.EnvironmentConfig{}), envCmd("staging", railyard.EnvironmentConfig{}))
 		e.sync()
@@ -411,10 +438,12 @@ func TestBadRemotes(t *testing.T) {
 // push to a remote gives, the branch and nothing else published, and
 // no work ref left visible to clients.
 func TestLocalRepositoryMatchesRemote(t *testing.T) {
-	remote, local := newTestEnv(t), newLocalTestEnv(t)
+	t.Parallel()
+	events := newLocalTestEnv(t)
+	day(events)
+	remote, local := events.fork(t, false), events.fork(t, true)
 	for _, e := range []*testEnv{remote, local} {
 		e.x.cfg.BatchSize = 7
-		day(e)
 		e.sync()
 	}
 	if w, g := remote.git("rev-parse", "main"), local.git("rev-parse", "main"); w != g {
@@ -433,19 +462,20 @@ func TestLocalRepositoryMatchesRemote(t *testing.T) {
 	if st.Remote != local.remote || st.PendingEvents != 0 || st.Head != strings.TrimSpace(local.git("rev-parse", "main")) {
 		t.Errorf("status: %+v", st)
 	}
-	(&scriptRepo{t: t, g: &gitCmd{dir: local.remote}}).fsck()
+	fsck(t, local.remote)
 }
 
 // TestRunRepacksInBackground runs the exporter as serve does and checks
 // that after RepackEvery batches a background repack rolls their packs
 // into one, with the history intact.
 func TestRunRepacksInBackground(t *testing.T) {
+	t.Parallel()
 	e := newLocalTestEnv(t)
 	e.x.cfg.RepackEvery = 4
 	e.x.cfg.BatchSize = 1 // a pack per event
 	repacked := make(chan error, 1)
 	e.x.afterRepack = func(err error) { repacked <- err }
-	repo := &scriptRepo{t: t, g: &gitCmd{dir: e.remote}}
+	repo := e.remote
 	e.must(envCmd("development", railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Latest: true}}))
 	for v := int64(1); v <= 3; v++ {
 		e.must(releaseCmd("checkout", v, "payments", "development"))
@@ -458,9 +488,9 @@ func TestRunRepacksInBackground(t *testing.T) {
 	}
 	cancel()
 	<-done
-	if got := repo.packs(); len(got) != 1 {
+	if got := packs(t, repo); len(got) != 1 {
 		t.Errorf("packs after the repack: got %v, want one", got)
 	}
 	assertTrailers(t, e, 4)
-	repo.fsck()
+	fsck(t, repo)
 }

@@ -2,7 +2,6 @@ package gitrepo
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,7 +12,14 @@ import (
 
 	"github.com/railyard-cd/railyard"
 	"github.com/railyard-cd/railyard/argocd"
+	"github.com/railyard-cd/railyard/gitrepo/internal/gitcli"
+	"github.com/railyard-cd/railyard/gitrepo/internal/pack"
 )
+
+// DefaultGitTimeout is the deadline of a git command when Config.GitTimeout
+// is not set: long enough for a push of a full batch to a slow host, short
+// enough that a hung remote shows in the export status within minutes.
+const DefaultGitTimeout = 2 * time.Minute
 
 // EventSource is what the exporter reads: the event log, and releases as
 // a fallback. *railyard.Engine implements it.
@@ -82,7 +88,7 @@ type Config struct {
 type Exporter struct {
 	src EventSource
 	cfg Config
-	git *gitCmd
+	git *gitcli.Git
 	idx *index
 
 	// base is the commit the next batch builds on ("" before the first
@@ -96,8 +102,9 @@ type Exporter struct {
 	mu     sync.Mutex
 	status railyard.ExportStatus
 
-	// openWriter starts the writer of a batch.
-	openWriter func(ctx context.Context, g *gitCmd, ref, base string) (treeWriter, error)
+	// openWriter starts the writer of a batch: openPackWriter, or in
+	// tests the fast-import oracle.
+	openWriter openWriterFunc
 
 	// failAt lets tests crash the exporter between the steps of a push.
 	failAt func(step string) error
@@ -155,7 +162,7 @@ func NewExporter(src EventSource, cfg Config) *Exporter {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	x := &Exporter{src: src, cfg: cfg, idx: newIndex(), openWriter: openPackWriter}
-	x.git = &gitCmd{dir: cfg.Dir, env: remoteEnv(cfg), timeout: cfg.GitTimeout}
+	x.git = &gitcli.Git{Dir: cfg.Dir, Env: remoteEnv(cfg), Timeout: cfg.GitTimeout}
 	x.status.Enabled = true
 	x.status.State = railyard.ExportStateOK
 	x.status.Remote = RedactURL(cfg.RemoteURL)
@@ -168,72 +175,6 @@ func NewExporter(src EventSource, cfg Config) *Exporter {
 
 // local reports whether Dir is the manifest repository itself.
 func (x *Exporter) local() bool { return x.cfg.RemoteURL == "" }
-
-// HTTP transfers slower than lowSpeedLimit bytes a second for
-// lowSpeedTime seconds are aborted by git itself: a transfer that stalls
-// fails within a minute even when the git timeout is raised for a large
-// first fetch.
-const (
-	lowSpeedLimit = 1000
-	lowSpeedTime  = 60
-)
-
-// ssh keep-alives: a connection that stops answering is dropped after
-// sshAliveInterval × sshAliveCount.
-const (
-	sshAliveInterval = 15
-	sshAliveCount    = 4
-	sshConnectSecs   = 30
-)
-
-// remoteName is the name under which git knows the remote. Its URL is
-// given through the environment, never on the command line, where every
-// user of the host could read a token in it.
-const remoteName = "origin"
-
-// remoteEnv configures how git reaches the remote through its
-// environment: the remote's URL and credentials (GIT_CONFIG_* for the URL
-// and an https token header, GIT_SSH_COMMAND for a key), and limits that
-// make a stalled connection fail instead of hanging (HTTP low-speed
-// limits, ssh keep-alives).
-func remoteEnv(cfg Config) []string {
-	env := []string{
-		fmt.Sprintf("GIT_HTTP_LOW_SPEED_LIMIT=%d", lowSpeedLimit),
-		fmt.Sprintf("GIT_HTTP_LOW_SPEED_TIME=%d", lowSpeedTime),
-	}
-	var config [][2]string
-	if cfg.RemoteURL != "" {
-		config = append(config, [2]string{"remote." + remoteName + ".url", cfg.RemoteURL})
-	}
-	if cfg.Token != "" {
-		basic := base64.StdEncoding.EncodeToString([]byte(cfg.TokenUser + ":" + cfg.Token))
-		config = append(config, [2]string{"http.extraHeader", "Authorization: Basic " + basic})
-	}
-	if len(config) > 0 {
-		env = append(env, fmt.Sprintf("GIT_CONFIG_COUNT=%d", len(config)))
-		for i, kv := range config {
-			env = append(env, fmt.Sprintf("GIT_CONFIG_KEY_%d=%s", i, kv[0]), fmt.Sprintf("GIT_CONFIG_VALUE_%d=%s", i, kv[1]))
-		}
-	}
-	if cfg.CAFile != "" {
-		env = append(env, "GIT_SSL_CAINFO="+cfg.CAFile)
-	}
-	// ssh never prompts (BatchMode), never accepts an unknown host key,
-	// and gives up on a server that stops answering.
-	ssh := fmt.Sprintf("ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=%d -o ServerAliveInterval=%d -o ServerAliveCountMax=%d",
-		sshConnectSecs, sshAliveInterval, sshAliveCount)
-	if cfg.SSHKeyFile != "" {
-		ssh += " -o IdentitiesOnly=yes -i " + shellQuote(cfg.SSHKeyFile)
-	}
-	if cfg.KnownHostsFile != "" {
-		ssh += " -o UserKnownHostsFile=" + shellQuote(cfg.KnownHostsFile)
-	}
-	return append(env, "GIT_SSH_COMMAND="+ssh)
-}
-
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
 
 // Open creates the exporter's repository if it does not exist, and
 // removes what an export killed halfway left in it.
@@ -260,18 +201,18 @@ func (x *Exporter) Open(ctx context.Context) error {
 		{"gc.auto", "0"},
 		{"maintenance.auto", "false"},
 	} {
-		if _, err := x.git.run(ctx, "config", kv[0], kv[1]); err != nil {
+		if _, err := x.git.Run(ctx, "config", kv[0], kv[1]); err != nil {
 			return fmt.Errorf("gitrepo: configure %s: %w", x.cfg.Dir, err)
 		}
 	}
 	// The built-in Git server serves this repository: it shows only the
 	// branches, never the exporter's work refs or the fetched remote.
-	x.git.run(ctx, "config", "--unset-all", "uploadpack.hideRefs") // absent the first time
+	x.git.Run(ctx, "config", "--unset-all", "uploadpack.hideRefs") // absent the first time
 	for _, kv := range [][2]string{
 		{"uploadpack.hideRefs", "refs/railyard"},
 		{"uploadpack.hideRefs", "refs/remotes"},
 	} {
-		if _, err := x.git.run(ctx, "config", "--add", kv[0], kv[1]); err != nil {
+		if _, err := x.git.Run(ctx, "config", "--add", kv[0], kv[1]); err != nil {
 			return fmt.Errorf("gitrepo: configure %s: %w", x.cfg.Dir, err)
 		}
 	}
@@ -283,8 +224,8 @@ func InitBare(ctx context.Context, dir, branch string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("gitrepo: %w", err)
 	}
-	g := &gitCmd{dir: dir, timeout: DefaultGitTimeout}
-	if _, err := g.run(ctx, "init", "--quiet", "--bare", "--initial-branch="+branch); err != nil {
+	g := &gitcli.Git{Dir: dir, Timeout: DefaultGitTimeout}
+	if _, err := g.Run(ctx, "init", "--quiet", "--bare", "--initial-branch="+branch); err != nil {
 		return fmt.Errorf("gitrepo: init %s: %w", dir, err)
 	}
 	return nil
@@ -410,7 +351,7 @@ func (x *Exporter) exportBatch(ctx context.Context, events []*railyard.Event) er
 		return err
 	}
 	if !x.local() {
-		if _, err := x.git.run(ctx, "update-ref", "refs/heads/"+x.cfg.Branch, tip); err != nil {
+		if _, err := x.git.Run(ctx, "update-ref", "refs/heads/"+x.cfg.Branch, tip); err != nil {
 			return fmt.Errorf("move local branch: %w", err)
 		}
 	}
@@ -442,7 +383,7 @@ func (x *Exporter) publish(ctx context.Context, tip string) error {
 	if old == "" {
 		old = zeroOID
 	}
-	if _, err := x.git.run(ctx, "update-ref", ref, tip, old); err != nil {
+	if _, err := x.git.Run(ctx, "update-ref", ref, tip, old); err != nil {
 		if x.resolve(ctx, ref) != x.base {
 			return errRejected
 		}
@@ -453,7 +394,7 @@ func (x *Exporter) publish(ctx context.Context, tip string) error {
 
 // resolve returns the commit ref points at, "" if it does not exist.
 func (x *Exporter) resolve(ctx context.Context, ref string) string {
-	out, err := x.git.run(ctx, "rev-parse", "--verify", "--quiet", ref+"^{commit}")
+	out, err := x.git.Run(ctx, "rev-parse", "--verify", "--quiet", ref+"^{commit}")
 	if err != nil {
 		return ""
 	}
@@ -476,36 +417,45 @@ const exportRef = "refs/railyard/export"
 // that event in events (else -1). Whatever happens, a batch that does not
 // finish leaves no pack behind and no process running.
 func (x *Exporter) build(ctx context.Context, events []*railyard.Event) (tip string, failed int, err error) {
-	w, err := x.openWriter(ctx, x.git, exportRef, x.base)
+	var base pack.ID
+	if x.base != "" {
+		if base, err = pack.ParseID(x.base); err != nil {
+			return "", -1, err
+		}
+	}
+	w, err := x.openWriter(ctx, x.git, exportRef, base)
 	if err != nil {
 		return "", -1, err
 	}
 	finished := false
 	defer func() {
 		if !finished {
-			w.abort()
+			w.Abort()
 		}
 	}()
-	cat, err := openCatFile(ctx, x.git)
+	cat, err := gitcli.OpenCatFile(ctx, x.git)
 	if err != nil {
 		return "", -1, err
 	}
-	defer cat.close()
+	defer cat.Close()
 	lookupBase := x.base
 	if lookupBase == "" {
 		lookupBase = emptyTree
 	}
-	b := &builder{fi: w, cat: cat, base: lookupBase, idx: x.idx, argo: x.cfg.ArgoCD, rels: x.src, ctx: ctx, marks: map[string]string{}}
+	b := &builder{fi: w, cat: cat, base: lookupBase, idx: x.idx, argo: x.cfg.ArgoCD, rels: x.src, blobs: map[string]pack.ID{}}
 	for i, ev := range events {
-		if err := b.commitRecovering(ev); err != nil {
+		if err := ctx.Err(); err != nil {
+			return "", i, err // a long batch stops between two commits
+		}
+		if err := b.commitRecovering(ctx, ev); err != nil {
 			return "", i, err
 		}
 	}
 	finished = true
-	if err := w.finish(); err != nil {
+	if err := w.Finish(ctx); err != nil {
 		return "", -1, err
 	}
-	out, err := x.git.run(ctx, "rev-parse", "--verify", exportRef)
+	out, err := x.git.Run(ctx, "rev-parse", "--verify", exportRef)
 	if err != nil {
 		return "", -1, err
 	}
@@ -515,18 +465,18 @@ func (x *Exporter) build(ctx context.Context, events []*railyard.Event) (tip str
 // push pushes tip to the remote branch, refusing anything but a
 // fast-forward.
 func (x *Exporter) push(ctx context.Context, tip string) error {
-	out, err := x.git.run(ctx, "push", "--porcelain", "--quiet", remoteName, tip+":refs/heads/"+x.cfg.Branch)
+	out, err := x.git.Run(ctx, "push", "--porcelain", "--quiet", remoteName, tip+":refs/heads/"+x.cfg.Branch)
 	if err == nil {
 		return nil
 	}
 	if strings.Contains(out, "[rejected]") || strings.Contains(out, "[remote rejected]") && strings.Contains(out, "fetch first") {
 		return errRejected
 	}
-	var ge *gitError
-	if errors.As(err, &ge) && (strings.Contains(ge.stderr, "[rejected]") || strings.Contains(ge.stderr, "fetch first") || strings.Contains(ge.stderr, "non-fast-forward")) {
+	var ge *gitcli.Error
+	if errors.As(err, &ge) && (strings.Contains(ge.Stderr, "[rejected]") || strings.Contains(ge.Stderr, "fetch first") || strings.Contains(ge.Stderr, "non-fast-forward")) {
 		return errRejected
 	}
-	if isTimeout(err) {
+	if gitcli.IsTimeout(err) {
 		return remoteTimeout(err, "git push to", x.cfg.RemoteURL)
 	}
 	return fmt.Errorf("cannot push to the manifest repository %s: %w", RedactURL(x.cfg.RemoteURL), err)

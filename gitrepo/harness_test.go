@@ -12,6 +12,9 @@ import (
 
 	"github.com/railyard-cd/railyard"
 	"github.com/railyard-cd/railyard/argocd"
+	"github.com/railyard-cd/railyard/gitrepo/internal/gitcli"
+	"github.com/railyard-cd/railyard/gitrepo/internal/pack"
+	"github.com/railyard-cd/railyard/gitrepo/internal/pack/packtest"
 	"github.com/railyard-cd/railyard/sqlite"
 )
 
@@ -27,6 +30,7 @@ var (
 // the exporter's repository is the published one, and remote names it.
 type testEnv struct {
 	t      testing.TB
+	db     *sqlite.DB
 	eng    *railyard.Engine
 	now    time.Time
 	dir    string
@@ -47,30 +51,94 @@ func newTestEnv(t testing.TB) *testEnv {
 	return newTestEnvMode(t, false)
 }
 
-// forEachMode runs test with a remote testEnv and with a local one.
+// forEachMode runs test with a remote testEnv and with a local one (test
+// calls t.Parallel if it may run beside the other).
 func forEachMode(t *testing.T, test func(t *testing.T, newEnv func(testing.TB) *testEnv)) {
-	t.Run("remote", func(t *testing.T) { test(t, newTestEnv) })
-	t.Run("local", func(t *testing.T) { test(t, newLocalTestEnv) })
+	t.Run(modeName(false), func(t *testing.T) { test(t, newTestEnv) })
+	t.Run(modeName(true), func(t *testing.T) { test(t, newLocalTestEnv) })
+}
+
+// modeName names a test's mode: "local" for an exporter committing in
+// place, "remote" for one pushing to a remote.
+func modeName(local bool) string {
+	if local {
+		return "local"
+	}
+	return "remote"
 }
 
 func newTestEnvMode(t testing.TB, local bool) *testEnv {
 	t.Helper()
-	dir := t.TempDir()
+	e := openTestEnv(t, t.TempDir(), t0)
+	e.attach(local)
+	return e
+}
+
+// openTestEnv opens the database in dir (created if missing) and an
+// engine over it whose clock starts at now.
+func openTestEnv(t testing.TB, dir string, now time.Time) *testEnv {
+	t.Helper()
 	db := sqlite.NewDB(filepath.Join(dir, "railyard.db"))
 	if err := db.Open(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	e := &testEnv{t: t, dir: dir, now: t0, remote: filepath.Join(dir, "remote.git"), local: local}
+	e := &testEnv{t: t, db: db, dir: dir, now: now}
 	e.eng = railyard.NewEngine(db)
 	e.eng.Now = func() time.Time { return e.now }
-	if local {
-		e.remote = filepath.Join(dir, "work.git")
-	} else if err := InitBare(context.Background(), e.remote, "main"); err != nil {
+	return e
+}
+
+// newFixture returns a testEnv that build has filled, with its database
+// closed: the fixture of copyTo, built once for several tests.
+func newFixture(t testing.TB, local bool, build func(e *testEnv)) *testEnv {
+	t.Helper()
+	f := newTestEnvMode(t, local)
+	build(f)
+	if err := f.db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	e.x = e.newExporter()
+	return f
+}
+
+// copyTo returns a copy of the fixture f for t: its database and
+// repositories copied into a directory of t's, with an engine and an
+// exporter over the copies. The exporter has synced, so that it holds the
+// branch as f's did.
+func (f *testEnv) copyTo(t testing.TB) *testEnv {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(f.dir)); err != nil {
+		t.Fatal(err)
+	}
+	e := openTestEnv(t, dir, f.now)
+	e.attach(f.local)
+	e.sync()
 	return e
+}
+
+// attach gives e its repositories, in e.dir, and an exporter to them.
+func (e *testEnv) attach(local bool) {
+	e.t.Helper()
+	e.local, e.remote = local, filepath.Join(e.dir, "remote.git")
+	if local {
+		e.remote = filepath.Join(e.dir, "work.git")
+	} else if _, err := os.Stat(e.remote); err == nil {
+		// a copy's
+	} else if err := InitBare(context.Background(), e.remote, "main"); err != nil {
+		e.t.Fatal(err)
+	}
+	e.x = e.newExporter()
+}
+
+// fork returns a testEnv of t over e's engine, with repositories of its
+// own: another exporter of the same events, which the test does not add
+// to any more (the engine's clock stays e's).
+func (e *testEnv) fork(t testing.TB, local bool) *testEnv {
+	t.Helper()
+	f := &testEnv{t: t, eng: e.eng, now: e.now, dir: t.TempDir()}
+	f.attach(local)
+	return f
 }
 
 // newExporter returns a fresh exporter over the same repositories, as
@@ -111,7 +179,7 @@ func (e *testEnv) sync() {
 // git runs git in the remote repository.
 func (e *testEnv) git(args ...string) string {
 	e.t.Helper()
-	out, err := (&gitCmd{dir: e.remote}).run(context.Background(), args...)
+	out, err := (&gitcli.Git{Dir: e.remote}).Run(context.Background(), args...)
 	if err != nil {
 		e.t.Fatalf("git %s: %v", strings.Join(args, " "), err)
 	}
@@ -127,33 +195,33 @@ func (e *testEnv) tree(ref string) string {
 
 func dumpTree(t testing.TB, repo, ref, under string) string {
 	t.Helper()
-	g := &gitCmd{dir: repo}
+	g := &gitcli.Git{Dir: repo}
 	args := []string{"ls-tree", "-r", "--format=%(objectmode) %(objectname) %(path)", ref}
 	if under != "" {
 		args = append(args, "--", under)
 	}
-	out, err := g.run(context.Background(), args...)
+	out, err := g.Run(context.Background(), args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat, err := openCatFile(context.Background(), g)
+	cat, err := gitcli.OpenCatFile(context.Background(), g)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cat.close()
+	defer cat.Close()
 	var b strings.Builder
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		if line == "" {
 			continue
 		}
 		parts := strings.SplitN(line, " ", 3)
-		obj, err := cat.read(parts[1])
+		obj, err := cat.Read(parts[1])
 		if err != nil {
 			t.Fatal(err)
 		}
 		fmt.Fprintf(&b, "%s %s\n", parts[0], parts[2])
-		content := string(obj.data)
-		if parts[0] == modeSymlink {
+		content := string(obj.Data)
+		if parts[0] == pack.ModeSymlink.String() {
 			fmt.Fprintf(&b, "  -> %s\n", content)
 			continue
 		}
@@ -162,6 +230,34 @@ func dumpTree(t testing.TB, repo, ref, under string) string {
 		}
 	}
 	return b.String()
+}
+
+// fsck checks the repository dir as strictly as Git can.
+func fsck(t testing.TB, dir string) {
+	t.Helper()
+	if _, err := (&gitcli.Git{Dir: dir}).Run(context.Background(), "fsck", "--strict", "--no-dangling", "--no-progress"); err != nil {
+		t.Fatalf("%s: %v", dir, err)
+	}
+}
+
+// packs returns the pack files of the repository dir.
+func packs(t testing.TB, dir string) []string {
+	t.Helper()
+	packs, err := filepath.Glob(filepath.Join(dir, "objects", "pack", "*.pack"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return packs
+}
+
+// openFastImport is the tests' other openWriterFunc: the oracle, whose
+// commits the pack writer's must equal.
+func openFastImport(ctx context.Context, g *gitcli.Git, ref string, base pack.ID) (treeWriter, error) {
+	f, err := packtest.Open(ctx, g, ref, base)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 // golden compares got with testdata/<name>.golden (rewritten with -update).

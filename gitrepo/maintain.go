@@ -65,6 +65,6 @@ const repackTimeouts = 10
 
 // repack rolls the repository's small packs into bigger ones.
 func (x *Exporter) repack(ctx context.Context) error {
-	_, err := x.git.withTimeout(repackTimeouts*x.cfg.GitTimeout).run(ctx, "repack", "-d", "-q", "--geometric=2")
+	_, err := x.git.WithTimeout(repackTimeouts*x.cfg.GitTimeout).Run(ctx, "repack", "-d", "-q", "--geometric=2")
 	return err
 }

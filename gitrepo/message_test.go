@@ -19,7 +19,10 @@ import (
 // commit's subject is a summary of at most 100 characters, its body the
 // bounded details, and its trailers stay where git finds them: a
 // restarted exporter resumes after them and writes nothing twice.
-func TestCommitMessageOfALargeEvent(t *testing.T) { forEachMode(t, testCommitMessageOfALargeEvent) }
+func TestCommitMessageOfALargeEvent(t *testing.T) {
+	t.Parallel()
+	forEachMode(t, testCommitMessageOfALargeEvent)
+}
 
 func testCommitMessageOfALargeEvent(t *testing.T, newEnv func(testing.TB) *testEnv) {
 	t.Parallel()

@@ -4,58 +4,67 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/railyard-cd/railyard/gitrepo/internal/gitcli"
+	"github.com/railyard-cd/railyard/gitrepo/internal/pack"
 )
+
+// commitAt is a commit by alice at t, as the exporter writes it.
+func commitAt(t time.Time, message string) pack.Commit {
+	return pack.Commit{Author: signature(alice, t), Committer: signature(committer, t), Message: message}
+}
 
 // benchLayout writes a repository of apps applications with a release
 // deployed in each of envs, in the manifest repository's layout.
 func benchLayout(w treeWriter, apps int, envs []string) {
-	w.commitHeader(alice, t0, "Seed\n")
+	w.BeginCommit(commitAt(t0, "Seed\n"))
 	for _, env := range envs {
-		w.put(envConfig(env), modeFile, []byte("{}\n"))
+		w.Put(envConfig(env), pack.ModeFile, []byte("{}\n"))
 	}
 	for i := 0; i < apps; i++ {
 		app := fmt.Sprintf("app-%05d", i)
 		benchRelease(w, app, 1, envs, nil)
 		for _, env := range envs {
-			w.put(fmt.Sprintf("argocd/v1alpha1/%s/%s.yaml", env, app), modeFile, []byte("kind: Application\nname: "+app+"\n"))
+			w.Put(fmt.Sprintf("argocd/v1alpha1/%s/%s.yaml", env, app), pack.ModeFile, []byte("kind: Application\nname: "+app+"\n"))
 		}
 	}
-	w.endCommit()
+	w.EndCommit()
 }
 
 // benchRelease makes the calls of a release of app deployed to every env,
-// as the builder does; manifests are blob references, or nil to write
-// small ones inline.
-func benchRelease(w treeWriter, app string, version int64, envs []string, manifests []string) {
+// as the exporter does; manifests are blobs, or nil to write small ones
+// inline.
+func benchRelease(w treeWriter, app string, version int64, envs []string, manifests []pack.ID) {
 	dir := releaseDir(app, version)
-	w.del(dir)
+	w.Delete(dir)
 	for _, f := range []string{"created_at", "source_author", "source_commit_id", "source_message", "team"} {
-		w.put(dir+"/"+f, modeFile, []byte(f+" of "+app))
+		w.Put(dir+"/"+f, pack.ModeFile, []byte(f+" of "+app))
 	}
 	for i, env := range envs {
 		p := releaseManifest(app, version, env)
 		if manifests == nil {
-			w.put(p, modeFile, []byte(manifest10KB(app, version, env)[:200]))
+			w.Put(p, pack.ModeFile, []byte(manifest10KB(app, version, env)[:200]))
 		} else {
-			w.putRef(p, modeFile, manifests[i])
+			w.PutBlob(p, pack.ModeFile, manifests[i])
 		}
 		d := envAppDir(env, app)
-		w.put(d+"/version", modeSymlink, []byte(versionLink(app, version)))
+		w.Put(d+"/version", pack.ModeSymlink, []byte(versionLink(app, version)))
 		if manifests == nil {
-			w.put(d+"/manifests/manifests.yaml", modeFile, []byte(manifest10KB(app, version, env)[:200]))
+			w.Put(d+"/manifests/manifests.yaml", pack.ModeFile, []byte(manifest10KB(app, version, env)[:200]))
 		} else {
-			w.putRef(d+"/manifests/manifests.yaml", modeFile, manifests[i])
+			w.PutBlob(d+"/manifests/manifests.yaml", pack.ModeFile, manifests[i])
 		}
-		w.put(d+"/deployed_by", modeFile, []byte(alice.Name))
-		w.put(d+"/deployed_by_email", modeFile, []byte(alice.Email))
-		w.put(d+"/deployed_at_utc", modeFile, []byte(formatTime(t0.Add(time.Duration(version)*time.Second))))
+		w.Put(d+"/deployed_by", pack.ModeFile, []byte(alice.Name))
+		w.Put(d+"/deployed_by_email", pack.ModeFile, []byte(alice.Email))
+		w.Put(d+"/deployed_at_utc", pack.ModeFile, []byte(formatTime(t0.Add(time.Duration(version)*time.Second))))
 	}
-	w.put(appTeam(app), modeFile, []byte("team-"+app[len(app)-1:]))
+	w.Put(appTeam(app), pack.ModeFile, []byte("team-"+app[len(app)-1:]))
 }
 
 // BenchmarkTreeWriter writes batches of 500 release events (3
@@ -71,25 +80,36 @@ func BenchmarkTreeWriter(b *testing.B) {
 	}
 	for _, bw := range benchWriters {
 		b.Run(bw.name, func(b *testing.B) {
-			r := newScriptRepo(b, bw.open)
-			w, err := openPackWriter(context.Background(), r.g, "refs/heads/main", "")
+			dir := filepath.Join(b.TempDir(), "repo.git")
+			if err := InitBare(context.Background(), dir, "main"); err != nil {
+				b.Fatal(err)
+			}
+			g := &gitcli.Git{Dir: dir}
+			w, err := openPackWriter(context.Background(), g, "refs/heads/main", pack.ID{})
 			if err != nil {
 				b.Fatal(err)
 			}
 			benchLayout(w, apps, envs)
-			if err := w.finish(); err != nil {
+			if err := w.Finish(context.Background()); err != nil {
 				b.Fatal(err)
 			}
-			base := strings.TrimSpace(r.run("rev-parse", "main"))
-			seedPacks := r.packs()
+			out, err := g.Run(context.Background(), "rev-parse", "main")
+			if err != nil {
+				b.Fatal(err)
+			}
+			base, err := pack.ParseID(strings.TrimSpace(out))
+			if err != nil {
+				b.Fatal(err)
+			}
+			seedPacks := packs(b, dir)
 			var cpu time.Duration
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				start := cpuTime(syscall.RUSAGE_SELF) + cpuTime(syscall.RUSAGE_CHILDREN)
-				benchBatch(b, r.g, bw.open, base, envs, manifests)
+				benchBatch(b, g, bw.open, base, envs, manifests)
 				cpu += cpuTime(syscall.RUSAGE_SELF) + cpuTime(syscall.RUSAGE_CHILDREN) - start
 				b.StopTimer()
-				removeNewPacks(b, r, seedPacks) // or fast-import would find the objects and skip them
+				removeNewPacks(b, dir, seedPacks) // or fast-import would find the objects and skip them
 				b.StartTimer()
 			}
 			b.ReportMetric(float64(events*b.N)/b.Elapsed().Seconds(), "events/s")
@@ -100,28 +120,28 @@ func BenchmarkTreeWriter(b *testing.B) {
 }
 
 // benchBatch writes one batch of release events on base.
-func benchBatch(b *testing.B, g *gitCmd, open openWriterFunc, base string, envs []string, manifests [][]byte) {
+func benchBatch(b *testing.B, g *gitcli.Git, open openWriterFunc, base pack.ID, envs []string, manifests [][]byte) {
 	w, err := open(context.Background(), g, "refs/heads/bench", base)
 	if err != nil {
 		b.Fatal(err)
 	}
-	refs := make([]string, len(envs))
+	refs := make([]pack.ID, len(envs))
 	for i := 0; i < len(manifests)/len(envs); i++ {
 		for j := range envs {
-			refs[j] = w.blob(manifests[i*len(envs)+j])
+			refs[j] = w.Blob(manifests[i*len(envs)+j])
 		}
-		w.commitHeader(alice, t0.Add(time.Duration(i)*time.Second), fmt.Sprintf("Release %d\n", i))
+		w.BeginCommit(commitAt(t0.Add(time.Duration(i)*time.Second), fmt.Sprintf("Release %d\n", i)))
 		benchRelease(w, fmt.Sprintf("app-%05d", i%1000), 2, envs, refs)
-		w.endCommit()
+		w.EndCommit()
 	}
-	if err := w.finish(); err != nil {
+	if err := w.Finish(context.Background()); err != nil {
 		b.Fatal(err)
 	}
 }
 
 // removeNewPacks deletes the packs (and their indexes) not in keep.
-func removeNewPacks(b *testing.B, r *scriptRepo, keep []string) {
-	for _, p := range r.packs() {
+func removeNewPacks(b *testing.B, dir string, keep []string) {
+	for _, p := range packs(b, dir) {
 		if !slices.Contains(keep, p) {
 			for _, f := range []string{p, strings.TrimSuffix(p, ".pack") + ".idx", strings.TrimSuffix(p, ".pack") + ".rev"} {
 				if err := os.Remove(f); err != nil && !os.IsNotExist(err) {

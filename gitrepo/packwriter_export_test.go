@@ -8,39 +8,45 @@ import (
 	"github.com/railyard-cd/railyard"
 )
 
-// exportWith runs scenario through an exporter that writes with open and
-// pushes batches of at most batch events, syncing where scenario does.
-func exportWith(t *testing.T, open openWriterFunc, batch int, scenario func(e *testEnv)) *testEnv {
+// exportWith exports e's events through an exporter of its own that
+// writes with open, committing in place, in batches of at most batch
+// events.
+func exportWith(t *testing.T, e *testEnv, open openWriterFunc, batch int) *testEnv {
 	t.Helper()
-	e := newTestEnv(t)
-	e.x.openWriter = open
-	e.x.cfg.BatchSize = batch
-	scenario(e)
-	e.sync()
-	return e
+	f := e.fork(t, true)
+	f.x.openWriter = open
+	f.x.cfg.BatchSize = batch
+	f.sync()
+	return f
 }
 
 // TestExporterWritesTheSameCommitsWithBothWriters exports the package's
 // scenarios through fast-import and through the pack writer, in batches
-// of several sizes, and requires the same history.
+// of several sizes, and requires the same history. Each scenario's events
+// are recorded once, and every exporter reads them.
 func TestExporterWritesTheSameCommitsWithBothWriters(t *testing.T) {
+	t.Parallel()
 	for _, sc := range []struct {
 		name     string
 		scenario func(e *testEnv)
 	}{{"day", day}, {"every kind of event", everyKind}} {
-		for _, batch := range []int{1, 7, 500} {
-			t.Run(fmt.Sprintf("%s/batch=%d", sc.name, batch), func(t *testing.T) {
-				want := exportWith(t, openFastImportWriter, batch, sc.scenario)
-				got := exportWith(t, openPackWriter, batch, sc.scenario)
-				w, g := want.git("rev-parse", "main"), got.git("rev-parse", "main")
-				if w != g {
-					t.Fatalf("main: pack writer %s, fast-import %s:\n%s", g, w, lineDiffForTest(want.tree("main"), got.tree("main")))
-				}
-				for _, dir := range []string{got.remote, got.x.Dir()} {
-					(&scriptRepo{t: t, g: &gitCmd{dir: dir}}).fsck()
-				}
-			})
-		}
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			events := newLocalTestEnv(t)
+			sc.scenario(events)
+			for _, batch := range []int{1, 7, 500} {
+				t.Run(fmt.Sprintf("batch=%d", batch), func(t *testing.T) {
+					t.Parallel()
+					want := exportWith(t, events, openFastImport, batch)
+					got := exportWith(t, events, openPackWriter, batch)
+					w, g := want.git("rev-parse", "main"), got.git("rev-parse", "main")
+					if w != g {
+						t.Fatalf("main: pack writer %s, fast-import %s:\n%s", g, w, lineDiffForTest(want.tree("main"), got.tree("main")))
+					}
+					fsck(t, got.remote)
+				})
+			}
+		})
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/railyard-cd/railyard"
+	"github.com/railyard-cd/railyard/gitrepo/internal/gitcli"
 )
 
 // Resuming finds the last event the branch holds, so that export
@@ -75,7 +76,7 @@ var byRailyard = "--committer=^" + committer.Name + " <" + committer.Email + ">"
 // logCommits runs git log with branchFormat and args, and returns the
 // commits it lists.
 func (x *Exporter) logCommits(ctx context.Context, args ...string) ([]branchCommit, error) {
-	out, err := x.git.run(ctx, append([]string{"log", "-z", branchFormat}, args...)...)
+	out, err := x.git.Run(ctx, append([]string{"log", "-z", branchFormat}, args...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -221,8 +222,8 @@ func (x *Exporter) repository() string {
 // is empty).
 func (x *Exporter) fetch(ctx context.Context) (string, error) {
 	url := x.cfg.RemoteURL
-	out, err := x.git.run(ctx, "ls-remote", "--heads", remoteName)
-	if isTimeout(err) {
+	out, err := x.git.Run(ctx, "ls-remote", "--heads", remoteName)
+	if gitcli.IsTimeout(err) {
 		return "", remoteTimeout(err, "git ls-remote of", url)
 	}
 	if err != nil {
@@ -249,13 +250,13 @@ func (x *Exporter) fetch(ctx context.Context) (string, error) {
 		return "", nil // an empty repository: the first export creates the branch
 	}
 	remoteRef := "refs/remotes/origin/" + x.cfg.Branch
-	if _, err := x.git.run(ctx, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remoteName, "+refs/heads/"+x.cfg.Branch+":"+remoteRef); err != nil {
-		if isTimeout(err) {
+	if _, err := x.git.Run(ctx, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remoteName, "+refs/heads/"+x.cfg.Branch+":"+remoteRef); err != nil {
+		if gitcli.IsTimeout(err) {
 			return "", remoteTimeout(err, "git fetch from", url)
 		}
 		return "", fmt.Errorf("fetch %s: %w", RedactURL(url), err)
 	}
-	got, err := x.git.run(ctx, "rev-parse", "--verify", remoteRef)
+	got, err := x.git.Run(ctx, "rev-parse", "--verify", remoteRef)
 	if err != nil {
 		return "", err
 	}
@@ -274,7 +275,7 @@ func (x *Exporter) checkHistory(ctx context.Context, head string) error {
 		return nil // never pushed from here
 	}
 	if head != "" {
-		if _, err := x.git.run(ctx, "merge-base", "--is-ancestor", local, head); err == nil {
+		if _, err := x.git.Run(ctx, "merge-base", "--is-ancestor", local, head); err == nil {
 			return nil
 		}
 	}

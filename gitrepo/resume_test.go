@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/railyard-cd/railyard"
+	"github.com/railyard-cd/railyard/gitrepo/internal/gitcli"
 )
 
 // person is someone's clone of the manifest repository, committing as
@@ -25,7 +26,7 @@ var someone = []string{"-c", "user.name=Someone", "-c", "user.email=someone@exam
 func clonePerson(t testing.TB, e *testEnv) *person {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "clone")
-	if _, err := (&gitCmd{dir: filepath.Dir(dir)}).run(context.Background(), "clone", "--quiet", e.remote, dir); err != nil {
+	if _, err := (&gitcli.Git{Dir: filepath.Dir(dir)}).Run(context.Background(), "clone", "--quiet", e.remote, dir); err != nil {
 		t.Fatal(err)
 	}
 	return &person{t: t, dir: dir}
@@ -35,7 +36,7 @@ func clonePerson(t testing.TB, e *testEnv) *person {
 // environment.
 func (p *person) gitEnv(env []string, args ...string) string {
 	p.t.Helper()
-	out, err := (&gitCmd{dir: p.dir, env: env}).run(context.Background(), append(someone, args...)...)
+	out, err := (&gitcli.Git{Dir: p.dir, Env: env}).Run(context.Background(), append(someone, args...)...)
 	if err != nil {
 		p.t.Fatalf("git %s: %v", strings.Join(args, " "), err)
 	}
@@ -102,11 +103,30 @@ func sixEvents(e *testEnv) {
 	e.sync()
 }
 
+// sixEventsFixtures returns sixEvents exported, in a remote testEnv and in
+// a local one, for copyTo.
+func sixEventsFixtures(t *testing.T) [2]*testEnv {
+	t.Helper()
+	return [2]*testEnv{newFixture(t, false, sixEvents), newFixture(t, true, sixEvents)}
+}
+
+// forEachFixture runs test in parallel on a copy of each fixture, a
+// subtest named after the fixture's mode.
+func forEachFixture(t *testing.T, fixtures [2]*testEnv, test func(t *testing.T, e *testEnv)) {
+	for _, f := range fixtures {
+		t.Run(modeName(f.local), func(t *testing.T) {
+			t.Parallel()
+			test(t, f.copyTo(t))
+		})
+	}
+}
+
 // TestResumeCountsOnlyRailyardsCommits changes the branch the way people
 // do between exports and checks that Railyard resumes after its own last
 // commit: never writing an event twice, never skipping one.
 func TestResumeCountsOnlyRailyardsCommits(t *testing.T) {
 	t.Parallel()
+	fixtures := sixEventsFixtures(t)
 	for _, tc := range []struct {
 		name string
 		// change changes the branch after event 6 and returns the first-
@@ -141,10 +161,7 @@ func TestResumeCountsOnlyRailyardsCommits(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			forEachMode(t, func(t *testing.T, newEnv func(testing.TB) *testEnv) {
-				t.Parallel()
-				e := newEnv(t)
-				sixEvents(e)
+			forEachFixture(t, fixtures, func(t *testing.T, e *testEnv) {
 				p := clonePerson(t, e)
 				foreign := tc.change(p)
 				p.git("push", "--quiet", "origin", "main")
@@ -171,6 +188,7 @@ func TestResumeCountsOnlyRailyardsCommits(t *testing.T) {
 // why, and writes nothing, in both modes and after a restart.
 func TestResumeStopsOnInconsistentHistory(t *testing.T) {
 	t.Parallel()
+	fixtures := sixEventsFixtures(t)
 	for _, tc := range []struct {
 		name string
 		// change changes the branch after event 6 (events 7 and 8 are
@@ -207,10 +225,7 @@ func TestResumeStopsOnInconsistentHistory(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			forEachMode(t, func(t *testing.T, newEnv func(testing.TB) *testEnv) {
-				t.Parallel()
-				e := newEnv(t)
-				sixEvents(e)
+			forEachFixture(t, fixtures, func(t *testing.T, e *testEnv) {
 				e.must(releaseCmd("checkout", 4, "payments", "development"))
 				e.must(releaseCmd("checkout", 5, "payments", "development"))
 				p := clonePerson(t, e)

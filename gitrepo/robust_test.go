@@ -158,7 +158,7 @@ func TestPanicWhileExportingIsRecovered(t *testing.T) {
 	assertTrailers(t, e, 2) // the events before the malformed one are exported
 	recs := logRecords(t, logs, "git export panicked; it is retried with backoff")
 	if len(recs) != 1 || recs[0]["event"] != float64(3) || recs[0]["panic"] != "runtime error: invalid memory address or nil pointer dereference" ||
-		!strings.Contains(recs[0]["stack"].(string), "gitrepo.(*builder).prepare") {
+		!strings.Contains(recs[0]["stack"].(string), "gitrepo.(*builder).putRelease") {
 		t.Errorf("log of the panic: %v", recs)
 	}
 
@@ -183,7 +183,7 @@ func TestPanicWhileExportingIsRecovered(t *testing.T) {
 		t.Errorf("status after catching up: %+v", st)
 	}
 	assertTrailers(t, e, 4)
-	(&scriptRepo{t: t, g: &gitCmd{dir: e.remote}}).fsck()
+	fsck(t, e.remote)
 }
 
 // TestReleaseCreatedAndDeletedInOneEvent exports an event that creates a
@@ -214,5 +214,5 @@ func TestReleaseCreatedAndDeletedInOneEvent(t *testing.T) {
 	if got := e.git("diff-tree", "-r", "--name-only", "--no-commit-id", third); got != "" {
 		t.Errorf("the commit of event 3 changes %q, want nothing", got)
 	}
-	(&scriptRepo{t: t, g: &gitCmd{dir: e.remote}}).fsck()
+	fsck(t, e.remote)
 }

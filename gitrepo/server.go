@@ -7,6 +7,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/railyard-cd/railyard/gitrepo/internal/gitcli"
 )
 
 // NewHTTPHandler serves the bare repository dir read-only over Git's smart
@@ -28,7 +30,7 @@ func NewHTTPHandler(prefix, dir string) http.Handler {
 		Args: []string{"http-backend"},
 		Root: prefix,
 		Dir:  dir,
-		Env: append(baseEnv(),
+		Env: append(gitcli.BaseEnv(),
 			"GIT_PROJECT_ROOT="+dir,
 			"GIT_HTTP_EXPORT_ALL=1",
 		),

@@ -10,9 +10,11 @@ import (
 	"testing"
 
 	"github.com/railyard-cd/railyard"
+	"github.com/railyard-cd/railyard/gitrepo/internal/gitcli"
 )
 
 func TestHTTPServerClone(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	e.must(envCmd("development", railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Latest: true}}))
 	e.must(releaseCmd("checkout", 1, "payments", "development"))
@@ -22,8 +24,8 @@ func TestHTTPServerClone(t *testing.T) {
 	defer srv.Close()
 
 	clone := filepath.Join(t.TempDir(), "clone")
-	g := &gitCmd{dir: t.TempDir()}
-	if _, err := g.run(context.Background(), "clone", "--quiet", srv.URL+"/git/manifests.git", clone); err != nil {
+	g := &gitcli.Git{Dir: t.TempDir()}
+	if _, err := g.Run(context.Background(), "clone", "--quiet", srv.URL+"/git/manifests.git", clone); err != nil {
 		t.Fatalf("git clone: %v", err)
 	}
 	target, err := os.Readlink(filepath.Join(clone, "environments/development/applications/checkout/version"))
@@ -33,12 +35,12 @@ func TestHTTPServerClone(t *testing.T) {
 	if target != "../../../../applications/checkout/releases/1" {
 		t.Errorf("version symlink: got %q", target)
 	}
-	cg := &gitCmd{dir: clone}
-	refs, _ := cg.run(context.Background(), "ls-remote", srv.URL+"/git/manifests.git")
+	cg := &gitcli.Git{Dir: clone}
+	refs, _ := cg.Run(context.Background(), "ls-remote", srv.URL+"/git/manifests.git")
 	if strings.Contains(refs, "refs/railyard") || strings.Contains(refs, "refs/remotes") {
 		t.Errorf("the server shows work refs:\n%s", refs)
 	}
-	head, _ := cg.run(context.Background(), "rev-parse", "HEAD")
+	head, _ := cg.Run(context.Background(), "rev-parse", "HEAD")
 	remoteHead := e.git("rev-parse", "main")
 	if head != remoteHead {
 		t.Errorf("clone HEAD %s, remote main %s", head, remoteHead)
@@ -46,9 +48,9 @@ func TestHTTPServerClone(t *testing.T) {
 
 	// Pushing through the server is refused.
 	os.WriteFile(filepath.Join(clone, "README.md"), []byte("hi\n"), 0o644)
-	cg.run(context.Background(), "add", "README.md")
-	cg.run(context.Background(), "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-qm", "x")
-	if _, err := cg.run(context.Background(), "push", "origin", "HEAD:main"); err == nil || !strings.Contains(err.Error(), "403") {
+	cg.Run(context.Background(), "add", "README.md")
+	cg.Run(context.Background(), "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-qm", "x")
+	if _, err := cg.Run(context.Background(), "push", "origin", "HEAD:main"); err == nil || !strings.Contains(err.Error(), "403") {
 		t.Errorf("push through the built-in server: got %v, want a 403 refusal", err)
 	}
 	resp, err := http.Get(srv.URL + "/git/manifests.git/info/refs?service=git-receive-pack")
@@ -82,17 +84,12 @@ func TestHTTPServerRelativeDir(t *testing.T) {
 	t.Chdir(e.dir)
 	srv := httptest.NewServer(NewHTTPHandler("/git/manifests.git", "work.git"))
 	defer srv.Close()
-	g := &gitCmd{dir: t.TempDir()}
-	if _, err := g.run(context.Background(), "clone", "--quiet", srv.URL+"/git/manifests.git", "clone"); err != nil {
+	g := &gitcli.Git{Dir: t.TempDir()}
+	if _, err := g.Run(context.Background(), "clone", "--quiet", srv.URL+"/git/manifests.git", "clone"); err != nil {
 		t.Fatalf("git clone: %v", err)
 	}
-	if got, want := (&gitCmd{dir: filepath.Join(g.dir, "clone")}).runOrEmpty("rev-parse", "HEAD"), e.git("rev-parse", "main"); got != want {
+	got, _ := (&gitcli.Git{Dir: filepath.Join(g.Dir, "clone")}).Run(context.Background(), "rev-parse", "HEAD")
+	if want := e.git("rev-parse", "main"); got != want {
 		t.Errorf("clone HEAD %q, main %q", got, want)
 	}
-}
-
-// runOrEmpty runs git and returns its output, "" on failure.
-func (g *gitCmd) runOrEmpty(args ...string) string {
-	out, _ := g.run(context.Background(), args...)
-	return out
 }

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 
 	"github.com/railyard-cd/railyard"
+	"github.com/railyard-cd/railyard/gitrepo/internal/gitcli"
 )
 
 // The export status is kept honest in both directions: a failed attempt
@@ -52,17 +53,12 @@ func isStopped(err error) bool {
 	return errors.As(err, &se)
 }
 
-func isTimeout(err error) bool {
-	var te *timeoutError
-	return errors.As(err, &te)
-}
-
 // stateOf returns the export state after a failed attempt.
 func stateOf(err error) string {
 	switch {
 	case isStopped(err):
 		return railyard.ExportStateStopped
-	case isTimeout(err):
+	case gitcli.IsTimeout(err):
 		return railyard.ExportStateStalled
 	}
 	return railyard.ExportStateRetrying
@@ -93,7 +89,7 @@ func (x *Exporter) record(ctx context.Context, err error) {
 	if pe != nil {
 		x.status.Panics++
 	}
-	if isTimeout(err) {
+	if gitcli.IsTimeout(err) {
 		x.status.GitTimeouts++
 	}
 }

@@ -2,22 +2,20 @@ package gitrepo
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/cgi"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/railyard-cd/railyard"
+	"github.com/railyard-cd/railyard/gitrepo/internal/gitcli"
 )
 
 // Modes of a flakyRemote.
@@ -45,12 +43,12 @@ func newFlakyRemote(t *testing.T) *flakyRemote {
 	if err := InitBare(context.Background(), r.repo, "main"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := (&gitCmd{dir: r.repo}).run(context.Background(), "config", "http.receivepack", "true"); err != nil {
+	if _, err := (&gitcli.Git{Dir: r.repo}).Run(context.Background(), "config", "http.receivepack", "true"); err != nil {
 		t.Fatal(err)
 	}
 	gitPath, _ := exec.LookPath("git")
 	backend := &cgi.Handler{Path: gitPath, Args: []string{"http-backend"}, Root: "/m.git",
-		Env: append(baseEnv(), "GIT_PROJECT_ROOT="+r.repo, "GIT_HTTP_EXPORT_ALL=1", "REMOTE_USER=railyard")}
+		Env: append(gitcli.BaseEnv(), "GIT_PROJECT_ROOT="+r.repo, "GIT_HTTP_EXPORT_ALL=1", "REMOTE_USER=railyard")}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		push := req.URL.Query().Get("service") == "git-receive-pack" || strings.HasSuffix(req.URL.Path, "/git-receive-pack")
 		if push && r.mode.Load() == remoteHangsPush {
@@ -182,7 +180,7 @@ func TestHungRemoteTimesOut(t *testing.T) {
 	wantStalled("git push to "+remote.url+" timed out after 3s", 2)
 
 	remote.mode.Store(remoteServes)
-	e.x.git.timeout = time.Minute // a working push must not race the short deadline on a loaded machine
+	e.x.git.Timeout = time.Minute // a working push must not race the short deadline on a loaded machine
 	if err := syncWithin(t, e.x, time.Minute); err != nil {
 		t.Fatal(err)
 	}
@@ -206,43 +204,5 @@ func syncWithin(t *testing.T, x *Exporter, d time.Duration) error {
 	case <-time.After(d):
 		t.Fatalf("Sync hangs after %s", d)
 		return nil
-	}
-}
-
-// TestCatFileTimesOut makes cat-file hang on a loose object that is a
-// named pipe, which nobody writes: the request fails at the deadline.
-func TestCatFileTimesOut(t *testing.T) {
-	t.Parallel()
-	repo := t.TempDir()
-	if err := InitBare(context.Background(), repo, "main"); err != nil {
-		t.Fatal(err)
-	}
-	g := &gitCmd{dir: repo}
-	sha, err := g.runInput(context.Background(), []byte("hello\n"), "hash-object", "-w", "--stdin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sha = strings.TrimSpace(sha)
-	obj := filepath.Join(repo, "objects", sha[:2], sha[2:])
-	if err := os.Remove(obj); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mkfifo(obj, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cat, err := openCatFile(context.Background(), g.withTimeout(300*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = cat.read(sha)
-	var te *timeoutError
-	if !errors.As(err, &te) || err.Error() != "git cat-file timed out after 300ms" {
-		t.Errorf("got %v, want git cat-file timed out after 300ms", err)
-	}
-	cat.close()
-	// And a command run to completion.
-	_, err = g.withTimeout(300*time.Millisecond).run(context.Background(), "cat-file", "-p", sha)
-	if !errors.As(err, &te) || err.Error() != "git cat-file timed out after 300ms" {
-		t.Errorf("got %v, want git cat-file timed out after 300ms", err)
 	}
 }

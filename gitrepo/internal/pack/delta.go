@@ -1,4 +1,4 @@
-package gitrepo
+package pack
 
 import (
 	"encoding/binary"

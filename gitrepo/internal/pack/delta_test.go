@@ -1,4 +1,4 @@
-package gitrepo
+package pack
 
 import (
 	"bytes"
@@ -69,6 +69,7 @@ func applyDelta(t *testing.T, base, delta []byte) []byte {
 // overlapping prefix and suffix, copies longer than 64 KB, inserts longer
 // than 127 bytes, and random edits.
 func TestAppendDelta(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
 	random := func(n int) []byte {
 		b := make([]byte, n)

@@ -1,56 +1,42 @@
-package gitrepo
+package pack
 
 import (
 	"cmp"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 )
 
-// The packWriter's in-memory model of the trees a batch touches. Only the
+// The Writer's in-memory model of the trees a batch touches. Only the
 // directories along the paths a batch writes are ever loaded; everything
-// else stays a SHA-1 in its parent's entry. The mutations follow
+// else stays an id in its parent's entry. The mutations follow
 // fast-import's tree_content_set and tree_content_remove, so that both
-// writers produce the same trees from the same calls.
-
-// Mode bits of a tree entry, as Git stores them (in octal).
-const (
-	modeTypeMask = 0o170000
-	modeTreeBits = 0o040000
-)
-
-// isDirMode reports whether mode is a directory's (Git's S_ISDIR).
-func isDirMode(mode uint32) bool { return mode&modeTypeMask == modeTreeBits }
+// produce the same trees from the same calls.
 
 // treeNode is one directory of the model.
 type treeNode struct {
 	// entries are in Git's order (see compareEntries).
 	entries []nodeEntry
-	// sha is the object id of the node's content as it was last loaded or
+	// id is the object id of the node's content as it was last loaded or
 	// written, so that object exists; zero for a directory the batch
 	// created.
-	sha [20]byte
-	// dirty is set when entries changed since sha was computed.
+	id ID
+	// dirty is set when entries changed since id was computed.
 	dirty bool
 }
 
-// nodeEntry is one entry of a treeNode.
+// nodeEntry is one entry of a treeNode. For a directory whose sub is
+// dirty, ID is stale until the sub is written.
 type nodeEntry struct {
-	name string
-	mode uint32
-	// sha is the entry's object id; for a directory whose sub is dirty it
-	// is stale until the sub is written.
-	sha [20]byte
+	Entry
 	// sub is the directory's node once loaded or created; nil for files
 	// and for directories the batch has not entered.
 	sub *treeNode
 }
 
-// treeLoader reads a tree object from the repository by its SHA-1.
-type treeLoader func(sha [20]byte) (*treeNode, error)
+// treeLoader reads a tree object from the repository by its id.
+type treeLoader func(id ID) (*treeNode, error)
 
 // compareEntries orders tree entries as Git does (base_name_compare): by
 // the bytes of their names, where a directory's name compares as if it
@@ -80,7 +66,7 @@ func nameEnd(name string, n int, dir bool) byte {
 func (n *treeNode) search(name string, dir bool) int {
 	return sort.Search(len(n.entries), func(i int) bool {
 		e := &n.entries[i]
-		return compareEntries(e.name, isDirMode(e.mode), name, dir) >= 0
+		return compareEntries(e.Name, e.Mode.IsDir(), name, dir) >= 0
 	})
 }
 
@@ -89,7 +75,7 @@ func (n *treeNode) search(name string, dir bool) int {
 // file would be, then where a directory would be.
 func (n *treeNode) find(name string) (int, bool) {
 	for _, dir := range [2]bool{false, true} {
-		if i := n.search(name, dir); i < len(n.entries) && n.entries[i].name == name {
+		if i := n.search(name, dir); i < len(n.entries) && n.entries[i].Name == name {
 			return i, true
 		}
 	}
@@ -99,20 +85,20 @@ func (n *treeNode) find(name string) (int, bool) {
 // replace puts e at index i (if exists) or adds it, keeping the order: a
 // file that becomes a directory, or the reverse, may move.
 func (n *treeNode) replace(i int, exists bool, e nodeEntry) {
-	if exists && isDirMode(n.entries[i].mode) == isDirMode(e.mode) {
+	if exists && n.entries[i].Mode.IsDir() == e.Mode.IsDir() {
 		n.entries[i] = e
 		return
 	}
 	if exists {
 		n.entries = slices.Delete(n.entries, i, i+1)
 	}
-	n.entries = slices.Insert(n.entries, n.search(e.name, isDirMode(e.mode)), e)
+	n.entries = slices.Insert(n.entries, n.search(e.Name, e.Mode.IsDir()), e)
 }
 
 // subtree returns the node of directory entry e, loading it on first use.
 func (e *nodeEntry) subtree(load treeLoader) (*treeNode, error) {
 	if e.sub == nil {
-		sub, err := load(e.sha)
+		sub, err := load(e.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -121,23 +107,23 @@ func (e *nodeEntry) subtree(load treeLoader) (*treeNode, error) {
 	return e.sub, nil
 }
 
-// set points path (relative to n) at (mode, sha) and reports whether that
+// set points path (relative to n) at (mode, id) and reports whether that
 // changed anything. Like fast-import, it creates missing directories,
 // turns a file in the way into a new empty directory, and replaces a
 // directory at path by the file.
-func (n *treeNode) set(path string, mode uint32, sha [20]byte, load treeLoader) (bool, error) {
+func (n *treeNode) set(path string, mode Mode, id ID, load treeLoader) (bool, error) {
 	name, rest, more := strings.Cut(path, "/")
 	i, ok := n.find(name)
 	if !more {
-		if ok && !isDirMode(mode) && n.entries[i].mode == mode && n.entries[i].sha == sha {
+		if ok && !mode.IsDir() && n.entries[i].Mode == mode && n.entries[i].ID == id {
 			return false, nil
 		}
-		n.replace(i, ok, nodeEntry{name: name, mode: mode, sha: sha})
+		n.replace(i, ok, nodeEntry{Entry: Entry{Name: name, Mode: mode, ID: id}})
 		n.dirty = true
 		return true, nil
 	}
 	var sub *treeNode
-	if ok && isDirMode(n.entries[i].mode) {
+	if ok && n.entries[i].Mode.IsDir() {
 		var err error
 		if sub, err = n.entries[i].subtree(load); err != nil {
 			return false, err
@@ -146,9 +132,9 @@ func (n *treeNode) set(path string, mode uint32, sha [20]byte, load treeLoader) 
 		// fast-import starts an empty directory here, without loading
 		// anything: a file, or nothing, was in the way.
 		sub = &treeNode{}
-		n.replace(i, ok, nodeEntry{name: name, mode: modeTreeBits, sub: sub})
+		n.replace(i, ok, nodeEntry{Entry: Entry{Name: name, Mode: ModeDir}, sub: sub})
 	}
-	changed, err := sub.set(rest, mode, sha, load)
+	changed, err := sub.set(rest, mode, id, load)
 	if changed {
 		n.dirty = true
 	}
@@ -166,7 +152,7 @@ func (n *treeNode) remove(path string, load treeLoader) (bool, error) {
 		return false, nil
 	}
 	if more {
-		if !isDirMode(n.entries[i].mode) {
+		if !n.entries[i].Mode.IsDir() {
 			return false, nil
 		}
 		sub, err := n.entries[i].subtree(load)
@@ -192,74 +178,26 @@ func (n *treeNode) remove(path string, load treeLoader) (bool, error) {
 func (n *treeNode) appendTree(buf []byte) []byte {
 	for i := range n.entries {
 		e := &n.entries[i]
-		buf = appendMode(buf, e.mode)
+		buf = e.Mode.appendTo(buf)
 		buf = append(buf, ' ')
-		buf = append(buf, e.name...)
+		buf = append(buf, e.Name...)
 		buf = append(buf, 0)
-		buf = append(buf, e.sha[:]...)
+		buf = append(buf, e.ID[:]...)
 	}
 	return buf
 }
 
-// appendMode appends mode in octal without leading zeros, as Git (and
-// fast-import, which normalizes "040000" to "40000") writes it.
-func appendMode(buf []byte, mode uint32) []byte {
-	switch mode {
-	case 0o100644:
-		return append(buf, "100644"...)
-	case modeTreeBits:
-		return append(buf, "40000"...)
-	case 0o120000:
-		return append(buf, "120000"...)
-	}
-	return strconv.AppendUint(buf, uint64(mode), 8)
-}
-
-// parseMode parses a mode as the interface passes it ("100644").
-func parseMode(s string) (uint32, error) {
-	m, err := strconv.ParseUint(s, 8, 32)
-	if err != nil || (s != modeFile && s != modeSymlink && s != "100755") {
-		return 0, fmt.Errorf("unsupported file mode %q", s)
-	}
-	return uint32(m), nil
-}
-
-// parseTreeNode decodes a tree object into a node whose id is sha.
-func parseTreeNode(data []byte, sha [20]byte) (*treeNode, error) {
-	// One string for all names: each name is a slice of it, so a tree of
-	// 5,000 entries costs one allocation for its names, not 5,000.
-	all := string(data)
-	n := &treeNode{sha: sha, entries: make([]nodeEntry, 0, len(data)/40)}
-	for pos := 0; pos < len(all); {
-		sp := strings.IndexByte(all[pos:], ' ')
-		nul := strings.IndexByte(all[pos:], 0)
-		if sp <= 0 || nul < sp || len(all) < pos+nul+21 {
-			return nil, fmt.Errorf("malformed tree %x", sha)
-		}
-		mode, err := strconv.ParseUint(all[pos:pos+sp], 8, 32)
-		if err != nil {
-			return nil, fmt.Errorf("malformed tree %x: mode %q", sha, all[pos:pos+sp])
-		}
-		e := nodeEntry{name: all[pos+sp+1 : pos+nul], mode: uint32(mode)}
-		copy(e.sha[:], data[pos+nul+1:pos+nul+21])
-		n.entries = append(n.entries, e)
-		pos += nul + 21
+// parseTreeNode decodes a tree object into a node whose id is id.
+func parseTreeNode(data []byte, id ID) (*treeNode, error) {
+	n := &treeNode{id: id, entries: make([]nodeEntry, 0, len(data)/40)}
+	if err := scanTree(data, func(e Entry) { n.entries = append(n.entries, nodeEntry{Entry: e}) }); err != nil {
+		return nil, fmt.Errorf("tree %s: %w", id, err)
 	}
 	// fast-import sorts a tree it rewrites; a foreign tool may have stored
 	// one out of order.
-	less := func(a, b nodeEntry) int { return compareEntries(a.name, isDirMode(a.mode), b.name, isDirMode(b.mode)) }
+	less := func(a, b nodeEntry) int { return compareEntries(a.Name, a.Mode.IsDir(), b.Name, b.Mode.IsDir()) }
 	if !slices.IsSortedFunc(n.entries, less) {
 		slices.SortStableFunc(n.entries, less)
 	}
 	return n, nil
-}
-
-// parseSHA decodes a 40-digit hexadecimal object id.
-func parseSHA(s string) ([20]byte, bool) {
-	var sha [20]byte
-	if len(s) != 40 {
-		return sha, false
-	}
-	_, err := hex.Decode(sha[:], []byte(s))
-	return sha, err == nil
 }

@@ -1,4 +1,4 @@
-package gitrepo
+package pack
 
 import (
 	"testing"
@@ -6,6 +6,7 @@ import (
 
 // TestCompareEntries checks Git's order of tree entries.
 func TestCompareEntries(t *testing.T) {
+	t.Parallel()
 	// In Git's order: a directory "a" sorts as "a/", after "a-b" and "a.b".
 	order := []struct {
 		name string

@@ -1,4 +1,4 @@
-package gitrepo
+package pack
 
 import (
 	"bufio"
@@ -56,13 +56,13 @@ type packFile struct {
 	zw   *zlib.Writer // level packCompression
 	zs   *zlib.Writer // level 0: stored
 	objs []packedObject
-	ids  map[[20]byte]int // object id → index in objs
-	hdr  []byte           // scratch for object headers
+	ids  map[ID]int // object id → index in objs
+	hdr  []byte     // scratch for object headers
 }
 
 // packedObject is an object written to the pack.
 type packedObject struct {
-	sha    [20]byte
+	id     ID
 	offset int64
 	crc    uint32
 	depth  int // length of its delta chain: 0 for a whole object
@@ -75,7 +75,7 @@ func createPackFile(dir string) (*packFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create pack: %w", err)
 	}
-	p := &packFile{dir: dir, f: f, w: bufio.NewWriterSize(f, 256<<10), ids: map[[20]byte]int{}}
+	p := &packFile{dir: dir, f: f, w: bufio.NewWriterSize(f, 256<<10), ids: map[ID]int{}}
 	p.zw, _ = zlib.NewWriterLevel(p, packCompression) // the levels are valid
 	p.zs, _ = zlib.NewWriterLevel(p, zlib.NoCompression)
 	// "PACK", version 2, and the object count finish fills in.
@@ -95,26 +95,26 @@ func (p *packFile) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// lookup returns the object sha if the pack already holds it.
-func (p *packFile) lookup(sha [20]byte) (packedObject, bool) {
-	i, ok := p.ids[sha]
+// lookup returns the object id if the pack already holds it.
+func (p *packFile) lookup(id ID) (packedObject, bool) {
+	i, ok := p.ids[id]
 	if !ok {
 		return packedObject{}, false
 	}
 	return p.objs[i], true
 }
 
-// writeWhole appends object sha of kind (objCommit, objTree, objBlob),
+// writeWhole appends object id of kind (objCommit, objTree, objBlob),
 // whose content is data, compressed.
-func (p *packFile) writeWhole(sha [20]byte, kind byte, data []byte) (packedObject, error) {
-	return p.write(packedObject{sha: sha}, kind, len(data), nil, data)
+func (p *packFile) writeWhole(id ID, kind byte, data []byte) (packedObject, error) {
+	return p.write(packedObject{id: id}, kind, len(data), nil, data)
 }
 
-// writeDelta appends object sha as delta, an OFS_DELTA against base, an
+// writeDelta appends object id as delta, an OFS_DELTA against base, an
 // object written earlier in this pack.
-func (p *packFile) writeDelta(sha [20]byte, base packedObject, delta []byte) (packedObject, error) {
+func (p *packFile) writeDelta(id ID, base packedObject, delta []byte) (packedObject, error) {
 	ofs := appendOfsOffset(nil, p.off-base.offset)
-	return p.write(packedObject{sha: sha, depth: base.depth + 1}, objOfsDelta, len(delta), ofs, delta)
+	return p.write(packedObject{id: id, depth: base.depth + 1}, objOfsDelta, len(delta), ofs, delta)
 }
 
 // write appends one object: its type and size header, the base offset of
@@ -139,7 +139,7 @@ func (p *packFile) write(obj packedObject, kind byte, size int, extra, data []by
 		return obj, fmt.Errorf("write pack: %w", err)
 	}
 	obj.crc = p.crc
-	p.ids[obj.sha] = len(p.objs)
+	p.ids[obj.id] = len(p.objs)
 	p.objs = append(p.objs, obj)
 	return obj, nil
 }
@@ -284,10 +284,10 @@ func (p *packFile) discard() {
 // reach the 64-bit table without a 2 GiB pack.
 func writeIndex(out io.Writer, objs []packedObject, packSum [20]byte, large int64) error {
 	sorted := slices.Clone(objs)
-	slices.SortFunc(sorted, func(a, b packedObject) int { return bytes.Compare(a.sha[:], b.sha[:]) })
+	slices.SortFunc(sorted, func(a, b packedObject) int { return bytes.Compare(a.id[:], b.id[:]) })
 	var fanout [256]uint32
 	for _, o := range sorted {
-		fanout[o.sha[0]]++
+		fanout[o.id[0]]++
 	}
 	for i := 1; i < 256; i++ {
 		fanout[i] += fanout[i-1]
@@ -298,7 +298,7 @@ func writeIndex(out io.Writer, objs []packedObject, packSum [20]byte, large int6
 		buf = binary.BigEndian.AppendUint32(buf, n)
 	}
 	for _, o := range sorted {
-		buf = append(buf, o.sha[:]...)
+		buf = append(buf, o.id[:]...)
 	}
 	for _, o := range sorted {
 		buf = binary.BigEndian.AppendUint32(buf, o.crc)

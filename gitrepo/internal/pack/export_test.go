@@ -1,0 +1,4 @@
+package pack
+
+// MaxDeltaDepth is maxDeltaDepth, for the tests of package pack_test.
+const MaxDeltaDepth = maxDeltaDepth
