@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/railyard-cd/railyard"
+	"github.com/railyard-cd/railyard/internal/golden"
 )
 
 // transcript records command lines and what they printed, like a terminal
@@ -80,7 +81,7 @@ func TestQuickStart(t *testing.T) {
 	tr.must(0, "app", "list")
 	tr.must(0, "app", "get", "checkout")
 	tr.must(0, "history", "--app", "checkout")
-	golden(t, "quickstart", tr.b.String())
+	golden.Equal(t, "testdata/quickstart.golden", tr.b.String())
 }
 
 // TestLocks covers every kind of lock, queueing behind them and the lock
@@ -117,7 +118,7 @@ config: {environmentGroup: prod}
 	tr.must(exitError, "unlock", "env", "development", "nope")
 	tr.must(exitError, "lock", "team", "nobody", "x", "--env", "development", "-m", "x")
 	tr.must(0, "status", "checkout")
-	golden(t, "locks", tr.b.String())
+	golden.Equal(t, "testdata/locks.golden", tr.b.String())
 }
 
 // TestEnvApply covers the file formats env apply reads.
@@ -252,8 +253,8 @@ func TestStructuredOutput(t *testing.T) {
 	if got := c.ok("history", "--before", fmt.Sprint(page.Next), "--kind", "environment.put", "-o", "json"); strings.Count(got, `"kind": "environment.put"`) != 2 {
 		t.Errorf("history --before %d:\n%s", page.Next, got)
 	}
-	golden(t, "status_yaml", c.ok("status", "checkout", "-o", "yaml"))
-	golden(t, "deploy_yaml", c.ok("deploy", "checkout", "1", "--env", "staging", "-o", "yaml"))
+	golden.Equal(t, "testdata/status_yaml.golden", c.ok("status", "checkout", "-o", "yaml"))
+	golden.Equal(t, "testdata/deploy_yaml.golden", c.ok("deploy", "checkout", "1", "--env", "staging", "-o", "yaml"))
 }
 
 func decode(t *testing.T, s string, v any) {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/railyard-cd/railyard"
 	rhttp "github.com/railyard-cd/railyard/http"
+	"github.com/railyard-cd/railyard/internal/golden"
 )
 
 // TestEndToEnd builds the railyard binary, runs `railyard serve` as a
@@ -58,7 +59,7 @@ func TestEndToEnd(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("$ %s\nexit code %d, want 0\n%s\nserver log:\n%s", step.command, code, out, srv.log)
 			}
-			if *update {
+			if golden.Update() {
 				block.steps[i].output = out
 				continue
 			}
@@ -67,7 +68,7 @@ func TestEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	if *update {
+	if golden.Update() {
 		if err := os.WriteFile(readmePath, []byte(readme.render()), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/railyard-cd/railyard"
+	"github.com/railyard-cd/railyard/internal/golden"
 )
 
 // The tables for people are golden-tested on fixed objects here, and on a
@@ -210,7 +211,7 @@ func TestTables(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			golden(t, "table_"+tt.name, table(tt.write))
+			golden.Equal(t, "testdata/table_"+tt.name+".golden", table(tt.write))
 		})
 	}
 }
@@ -220,7 +221,7 @@ func TestWriteYAML(t *testing.T) {
 	if err := writeYAML(&b, fixtureLocks()[:1]); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "yaml_locks", b.String())
+	golden.Equal(t, "testdata/yaml_locks.golden", b.String())
 }
 
 func TestWriteYAMLQuotesAmbiguousStrings(t *testing.T) {

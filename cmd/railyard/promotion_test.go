@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/railyard-cd/railyard"
+	"github.com/railyard-cd/railyard/internal/golden"
 )
 
 // promotionEnvironments is a pipeline with a group: production is closed
@@ -77,7 +78,7 @@ func TestPromotion(t *testing.T) {
 	tr.must(0, "history", "--kind", "release-train")
 	tr.must(0, "history", "--kind", "rollback")
 	tr.must(0, "env", "get", "production")
-	golden(t, "promotion", tr.b.String())
+	golden.Equal(t, "testdata/promotion.golden", tr.b.String())
 }
 
 // TestPromotion_StructuredOutput checks that -o json prints the API's
@@ -110,5 +111,5 @@ func TestPromotion_StructuredOutput(t *testing.T) {
 	if promoted.Train == nil || promoted.Train.Application != "checkout" || promoted.Outcome != railyard.OutcomeDeployed {
 		t.Errorf("promote = %+v", promoted)
 	}
-	golden(t, "rollback_yaml", c.ok("rollback", "checkout", "--env", "staging", "-o", "yaml"))
+	golden.Equal(t, "testdata/rollback_yaml.golden", c.ok("rollback", "checkout", "--env", "staging", "-o", "yaml"))
 }
