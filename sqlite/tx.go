@@ -125,7 +125,6 @@ func nullInt(p *int64) any {
 	return *p
 }
 
-
 // boolInt encodes a boolean as SQLite's 0 or 1.
 func boolInt(b bool) int64 {
 	if b {

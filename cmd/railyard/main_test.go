@@ -62,6 +62,8 @@ type cli struct {
 	server string
 	env    map[string]string
 	stdin  string
+	// build is what `railyard version` reports (nil: the test binary's).
+	build *buildInfo
 }
 
 func newCLI(t *testing.T, server string) *cli {
@@ -87,6 +89,7 @@ func (c *cli) run(args ...string) result {
 		Now:        func() time.Time { return testNow },
 		HTTPClient: &http.Client{Timeout: 30 * time.Second},
 		GitConfig:  func(context.Context, string) string { return "" },
+		Build:      c.build,
 	}
 	err := m.Run(context.Background(), args)
 	if cerr := m.Close(); err == nil {
