@@ -14,6 +14,7 @@ import (
 // TestFilesGolden compares every case with its directory under
 // testdata/golden; `go test ./argocd -run Golden -update` rewrites them.
 func TestFilesGolden(t *testing.T) {
+	t.Parallel()
 	for _, tc := range goldenCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := argocd.Files(tc.env, tc.apps, testOptions)
@@ -29,6 +30,7 @@ func TestFilesGolden(t *testing.T) {
 // applications in another order, and wants the same bytes: the exporter
 // compares output to decide whether a commit changes anything.
 func TestFilesDeterministic(t *testing.T) {
+	t.Parallel()
 	for _, tc := range goldenCases() {
 		first, err := argocd.Files(tc.env, tc.apps, testOptions)
 		if err != nil {

@@ -55,6 +55,7 @@ func (tr *transcript) must(code int, args ...string) {
 // TestQuickStart walks the README's quick start in-process against a real
 // server and compares the whole session with a golden transcript.
 func TestQuickStart(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t)
 	dir := t.TempDir()
 	envFile := writeFile(t, dir, "environments.yaml", environmentsYAML)
@@ -87,6 +88,7 @@ func TestQuickStart(t *testing.T) {
 // TestLocks covers every kind of lock, queueing behind them and the lock
 // behaviours of a manual deploy.
 func TestLocks(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t)
 	dir := t.TempDir()
 	envs := writeFile(t, dir, "envs.yaml", `name: development
@@ -123,6 +125,7 @@ config: {environmentGroup: prod}
 
 // TestEnvApply covers the file formats env apply reads.
 func TestEnvApply(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t)
 	dir := t.TempDir()
 	c := newCLI(t, srv.URL)
@@ -178,6 +181,7 @@ func TestEnvApply(t *testing.T) {
 // TestRelease covers the ways to give manifests, re-publishing, undeploy
 // releases and deleting an application.
 func TestRelease(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t)
 	dir := t.TempDir()
 	c := newCLI(t, srv.URL)
@@ -227,6 +231,7 @@ func TestRelease(t *testing.T) {
 // TestStructuredOutput checks that -o json and -o yaml print the API
 // objects.
 func TestStructuredOutput(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t)
 	dir := t.TempDir()
 	c := newCLI(t, srv.URL)
@@ -266,6 +271,7 @@ func decode(t *testing.T, s string, v any) {
 
 // TestCompletion checks the dynamic shell completion of names.
 func TestCompletion(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t)
 	dir := t.TempDir()
 	c := newCLI(t, srv.URL)

@@ -14,6 +14,7 @@ import (
 // author from: flags, then environment variables, then the config file,
 // then git, then $USER.
 func TestClientConfig(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	file := writeFile(t, dir, "config.yaml", "server: http://from-file:1\nauthor:\n  name: File Author\n  email: file@example.com\n")
 	xdg := filepath.Join(dir, "xdg")

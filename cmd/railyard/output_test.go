@@ -182,6 +182,7 @@ func table(write func(w io.Writer)) string {
 }
 
 func TestTables(t *testing.T) {
+	t.Parallel()
 	envs := fixtureEnvironments()
 	tests := []struct {
 		name  string
@@ -217,6 +218,7 @@ func TestTables(t *testing.T) {
 }
 
 func TestWriteYAML(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	if err := writeYAML(&b, fixtureLocks()[:1]); err != nil {
 		t.Fatal(err)
@@ -225,6 +227,7 @@ func TestWriteYAML(t *testing.T) {
 }
 
 func TestWriteYAMLQuotesAmbiguousStrings(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	v := map[string]any{"commit": "1234567", "flag": "true", "empty": "", "number": 7, "null": nil, "list": []string{"a"}}
 	if err := writeYAML(&b, v); err != nil {
@@ -235,6 +238,7 @@ func TestWriteYAMLQuotesAmbiguousStrings(t *testing.T) {
 }
 
 func TestDescribeResults(t *testing.T) {
+	t.Parallel()
 	lock := fixtureLocks()[0]
 	blocker := []railyard.Blocker{{Kind: railyard.LockEnvironment, Lock: lock, Description: "environment lock \"freeze\" on production by Bob: Black Friday"}}
 	rel := &railyard.Release{Application: "checkout", Version: 3, DisplayVersion: "1.5.0"}

@@ -35,6 +35,7 @@ const promotionEnvironments = `- name: development
 // CLI against a real server and compares the session with a golden
 // transcript.
 func TestPromotion(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t)
 	dir := t.TempDir()
 	envs := writeFile(t, dir, "environments.yaml", promotionEnvironments)
@@ -84,6 +85,7 @@ func TestPromotion(t *testing.T) {
 // TestPromotion_StructuredOutput checks that -o json prints the API's
 // result of a train, a prognosis and a rollback.
 func TestPromotion_StructuredOutput(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t)
 	dir := t.TempDir()
 	c := newCLI(t, srv.URL)

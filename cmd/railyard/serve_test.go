@@ -81,6 +81,7 @@ func startServe(t *testing.T, env map[string]string, args ...string) (url string
 // TestServe starts the server in-process from environment variables, uses
 // it, and stops it as a signal would, checking for a clean shutdown.
 func TestServe(t *testing.T) {
+	t.Parallel()
 	dataDir := filepath.Join(t.TempDir(), "data")
 	url, log, stop := startServe(t, map[string]string{"RAILYARD_DATA_DIR": dataDir, "RAILYARD_LISTEN": "127.0.0.1:0"}, "--log-format", "json")
 
@@ -206,6 +207,7 @@ func (ts *testScheduler) tick(at time.Time) {
 // and deploys what was queued behind it, and runs a scheduled release
 // train once at its time, as the scheduler.
 func TestScheduler(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t)
 	sch := newTestScheduler(t, srv, testNow)
 	c := newCLI(t, srv.URL)
@@ -261,6 +263,7 @@ func TestScheduler(t *testing.T) {
 // TestScheduler_CatchUp checks that the first run catches up with a train
 // that fired within the catch-up time before the start, and only then.
 func TestScheduler_CatchUp(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		catchUp time.Duration
 		ran     bool
@@ -287,6 +290,7 @@ func TestScheduler_CatchUp(t *testing.T) {
 // TestScheduler_WakesUpWhenDue checks that between ticks the scheduler
 // sleeps until the engine's next wake-up: here the scheduled train.
 func TestScheduler_WakesUpWhenDue(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t)
 	sch := newTestScheduler(t, srv, time.Date(2025, 11, 21, 12, 0, 0, 0, time.UTC))
 	c := newCLI(t, srv.URL)
