@@ -255,11 +255,6 @@ func (c *commandContext) describeScaled(full, compact string, details []string) 
 	c.description = NewDescription(compact, details...).String()
 }
 
-// describeDetails sets the event description to a summary and details.
-func (c *commandContext) describeDetails(summary string, details []string) {
-	c.description = NewDescription(summary, details...).String()
-}
-
 // queuedDeploy is a queued version deployed because its last blocker
 // went away: its "app version" label, environment and, if worth saying,
 // why ("deploy window opened").

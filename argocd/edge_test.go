@@ -12,6 +12,7 @@ import (
 )
 
 func TestApplicationNames(t *testing.T) {
+	t.Parallel()
 	env23 := strings.Repeat("e", railyard.MaxEnvironmentNameLength)
 	app39 := strings.Repeat("a", railyard.MaxApplicationNameLength)
 	tests := []struct {
@@ -53,6 +54,7 @@ func TestApplicationNames(t *testing.T) {
 }
 
 func TestApplicationTeamLabel(t *testing.T) {
+	t.Parallel()
 	env := &railyard.Environment{Name: "prod"}
 	for _, team := range []string{"", "payments"} {
 		out, err := argocd.Application(env, argocd.App{Name: "checkout", Team: team}, testOptions)
@@ -107,6 +109,7 @@ func specialAnnotations() map[string]string {
 }
 
 func TestApplicationAnnotationsRoundTrip(t *testing.T) {
+	t.Parallel()
 	env := &railyard.Environment{Name: "prod", Config: railyard.EnvironmentConfig{ArgoCD: &railyard.ArgoCDConfig{
 		Destination:            railyard.ArgoCDDestination{Server: argocd.DefaultServer},
 		ApplicationAnnotations: specialAnnotations(),
@@ -140,6 +143,7 @@ func TestApplicationAnnotationsRoundTrip(t *testing.T) {
 // TestRailyardAnnotationsWin: tools and the importer rely on Railyard's
 // annotations, so configuration cannot change them.
 func TestRailyardAnnotationsWin(t *testing.T) {
+	t.Parallel()
 	env := &railyard.Environment{Name: "prod", Config: railyard.EnvironmentConfig{ArgoCD: &railyard.ArgoCDConfig{
 		Destination: railyard.ArgoCDDestination{Server: argocd.DefaultServer},
 		ApplicationAnnotations: map[string]string{
@@ -158,6 +162,7 @@ func TestRailyardAnnotationsWin(t *testing.T) {
 }
 
 func TestDestinations(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name        string
 		dest        railyard.ArgoCDDestination
@@ -218,6 +223,7 @@ func TestDestinations(t *testing.T) {
 }
 
 func TestInvalidInput(t *testing.T) {
+	t.Parallel()
 	valid := &railyard.Environment{Name: "prod"}
 	tests := []struct {
 		name string
@@ -258,6 +264,7 @@ func TestInvalidInput(t *testing.T) {
 
 // TestTargetRevisionOptional: without a branch Argo CD follows HEAD.
 func TestTargetRevisionOptional(t *testing.T) {
+	t.Parallel()
 	out, err := argocd.Application(&railyard.Environment{Name: "prod"}, argocd.App{Name: "a"}, argocd.Options{RepoURL: "https://git/r.git"})
 	if err != nil {
 		t.Fatal(err)
@@ -268,6 +275,7 @@ func TestTargetRevisionOptional(t *testing.T) {
 }
 
 func TestPaths(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		layout               string
 		wantProject, wantApp string
@@ -303,6 +311,7 @@ func TestPaths(t *testing.T) {
 // TestFilesAgreeWithPaths: the exporter deletes and rewrites by the path
 // functions, so they must name exactly the files Files writes.
 func TestFilesAgreeWithPaths(t *testing.T) {
+	t.Parallel()
 	for _, tc := range goldenCases() {
 		files, err := argocd.Files(tc.env, tc.apps, testOptions)
 		if err != nil {

@@ -29,6 +29,7 @@ const crdDir = "testdata/crds"
 // case against the openAPIV3Schema of Argo CD's CRDs, made strict (see
 // toJSONSchema), plus the rules Argo CD checks outside the schema.
 func TestDocumentsMatchCRDSchemas(t *testing.T) {
+	t.Parallel()
 	schemas := loadSchemas(t)
 	for _, tc := range goldenCases() {
 		files, err := argocd.Files(tc.env, tc.apps, testOptions)
@@ -65,6 +66,7 @@ func TestDocumentsMatchCRDSchemas(t *testing.T) {
 // each mutation of a valid generated document must fail validation, at the
 // path that was broken.
 func TestSchemaValidationCatchesErrors(t *testing.T) {
+	t.Parallel()
 	schemas := loadSchemas(t)
 	env := fullEnvironment("production", "")
 	app, err := argocd.Application(env, argocd.App{Name: "checkout", Team: "payments"}, testOptions)

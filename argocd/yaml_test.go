@@ -140,6 +140,7 @@ func (r *renderer) refApplication(app App) *refApplication {
 // TestWriterMatchesYAMLv3 renders environments that use every field and
 // every kind of awkward string, and compares with yaml.v3's encoding.
 func TestWriterMatchesYAMLv3(t *testing.T) {
+	t.Parallel()
 	awkward := []string{
 		"", "yes", "No", "ON", "null", "~", "0123", "1.5", "1e3", ".inf", "-", "- a", "*", "&a", "!t", "%x", "@a",
 		"`a`", "a: b", "a:", "a #b", "a#b", "#a", " a", "a ", "a  b", "'", `"`, `\`, "a\nb", "a\n", "\t", "\r\n",
@@ -201,6 +202,7 @@ func TestWriterMatchesYAMLv3(t *testing.T) {
 // TestAnnotationsSorted: the configured and Railyard's annotations come
 // out in one sorted list, whatever sorts before or after Railyard's keys.
 func TestAnnotationsSorted(t *testing.T) {
+	t.Parallel()
 	env := &railyard.Environment{Name: "prod", Config: railyard.EnvironmentConfig{ArgoCD: &railyard.ArgoCDConfig{
 		Destination:            railyard.ArgoCDDestination{Server: DefaultServer},
 		ApplicationAnnotations: map[string]string{"a": "1", "argocd.argoproj.io/z": "2", "b": "3", "railyard.dev/b": "4", "railyard.dev/f": "5", "z": "6"},

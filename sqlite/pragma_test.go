@@ -10,6 +10,7 @@ import (
 // on: synchronous=FULL (2) for durability, foreign keys for the cascades,
 // a busy timeout, and query_only on the read pool.
 func TestConnectionPragmas(t *testing.T) {
+	t.Parallel()
 	db := NewDB(filepath.Join(t.TempDir(), "railyard.db"))
 	if err := db.Open(); err != nil {
 		t.Fatal(err)

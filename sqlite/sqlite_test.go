@@ -33,6 +33,7 @@ func open(t testing.TB, path string) *sqlite.DB {
 }
 
 func TestStore(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) railyard.Store {
 		return open(t, filepath.Join(t.TempDir(), "railyard.db"))
 	})
@@ -40,6 +41,7 @@ func TestStore(t *testing.T) {
 
 // Reopening a database applies no migration twice and keeps the data.
 func TestReopen(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "railyard.db")
 	db := sqlite.NewDB(path)
 	if err := db.Open(); err != nil {
@@ -81,6 +83,7 @@ func TestReopen(t *testing.T) {
 // The database file is in WAL mode (the per-connection pragmas are checked
 // in pragma_test.go).
 func TestWAL(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "railyard.db")
 	open(t, path)
 	raw := rawDB(t, path)
@@ -96,6 +99,7 @@ func TestWAL(t *testing.T) {
 // Open names the missing directory instead of SQLite's "unable to open
 // database file".
 func TestOpenMissingDirectory(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "missing")
 	err := sqlite.NewDB(filepath.Join(dir, "railyard.db")).Open()
 	if err == nil || !strings.Contains(err.Error(), "directory "+dir+" does not exist") {
@@ -104,6 +108,7 @@ func TestOpenMissingDirectory(t *testing.T) {
 }
 
 func TestOpenUnreadableFile(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "railyard.db")
 	if err := os.WriteFile(path, []byte(strings.Repeat("not a database ", 100)), 0o600); err != nil {
 		t.Fatal(err)
@@ -116,6 +121,7 @@ func TestOpenUnreadableFile(t *testing.T) {
 
 // A path with characters that are special in URIs still names the file.
 func TestOpenSpecialPath(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "a dir?with#odd%chars")
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)
@@ -129,6 +135,7 @@ func TestOpenSpecialPath(t *testing.T) {
 
 // A database migrated by a newer Railyard is left alone.
 func TestOpenNewerSchema(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "railyard.db")
 	db := open(t, path)
 	db.Close()
@@ -145,6 +152,7 @@ func TestOpenNewerSchema(t *testing.T) {
 
 // Using a DB that is not open is an error, not a nil-pointer panic.
 func TestUpdateBeforeOpen(t *testing.T) {
+	t.Parallel()
 	db := sqlite.NewDB(filepath.Join(t.TempDir(), "railyard.db"))
 	err := db.Update(context.Background(), func(railyard.Tx) error { return nil })
 	if err == nil {
@@ -187,6 +195,7 @@ func migrationCount(t *testing.T, path string) int {
 }
 
 func TestOpenTwice(t *testing.T) {
+	t.Parallel()
 	db := open(t, filepath.Join(t.TempDir(), "railyard.db"))
 	if err := db.Open(); err == nil {
 		t.Errorf("second Open: got no error, want one")
@@ -198,6 +207,7 @@ func TestOpenTwice(t *testing.T) {
 // the first read, so a read-modify-write never fails half way with
 // SQLITE_BUSY and no increment is lost.
 func TestTwoDBsOnOneFile(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "railyard.db")
 	dbs := []*sqlite.DB{open(t, path), open(t, path)}
 	err := dbs[0].Update(t.Context(), func(tx railyard.Tx) error {

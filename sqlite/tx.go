@@ -125,15 +125,6 @@ func nullInt(p *int64) any {
 	return *p
 }
 
-// intPtr decodes an optional stored integer.
-func intPtr(v sql.NullInt64) *int64 {
-	if !v.Valid {
-		return nil
-	}
-	n := v.Int64
-	return &n
-}
-
 // boolInt encodes a boolean as SQLite's 0 or 1.
 func boolInt(b bool) int64 {
 	if b {

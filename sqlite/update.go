@@ -162,7 +162,7 @@ func runInSavepoint(sqlTx *sql.Tx, t *tx, req *writeRequest) error {
 	// What one update stored is not known to be stored for the next: a
 	// failed update rolls its rows back.
 	t.contents = contents{}
-	req.err, req.panic = callUpdate(t, req.fn)
+	req.panic, req.err = callUpdate(t, req.fn)
 	if req.err != nil || req.panic != nil {
 		if _, err := sqlTx.ExecContext(bg, "ROLLBACK TO railyard_update"); err != nil {
 			return fmt.Errorf("sqlite: rollback to savepoint: %w", err)
@@ -176,11 +176,11 @@ func runInSavepoint(sqlTx *sql.Tx, t *tx, req *writeRequest) error {
 
 // callUpdate calls fn, catching a panic so that it can be raised again in
 // the caller's goroutine instead of the group leader's.
-func callUpdate(t *tx, fn func(railyard.Tx) error) (err error, panicked any) {
+func callUpdate(t *tx, fn func(railyard.Tx) error) (panicked any, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			panicked = v
 		}
 	}()
-	return fn(t), nil
+	return nil, fn(t)
 }

@@ -18,6 +18,7 @@ import (
 // which fail or panic after writing: each failure must undo exactly its
 // own writes, and every successful update must be committed.
 func TestGroupCommitIsolatesUpdates(t *testing.T) {
+	t.Parallel()
 	db := NewDB(filepath.Join(t.TempDir(), "railyard.db"))
 	if err := db.Open(); err != nil {
 		t.Fatal(err)
@@ -92,6 +93,7 @@ func TestGroupCommitIsolatesUpdates(t *testing.T) {
 // TestUpdateWithEndedContext skips an update whose caller gave up before
 // it ran, without affecting the others.
 func TestUpdateWithEndedContext(t *testing.T) {
+	t.Parallel()
 	db := NewDB(filepath.Join(t.TempDir(), "railyard.db"))
 	if err := db.Open(); err != nil {
 		t.Fatal(err)

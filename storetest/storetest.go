@@ -44,6 +44,8 @@ import (
 
 // Run runs the contract suite. open must return a new, empty store each
 // time it is called and close it when the test ends (with t.Cleanup).
+// The tests run in parallel, each against its own store, so open is
+// called from several goroutines at once.
 func Run(t *testing.T, open func(t *testing.T) railyard.Store) {
 	groups := []struct {
 		name  string
@@ -63,6 +65,7 @@ func Run(t *testing.T, open func(t *testing.T) railyard.Store) {
 		t.Run(g.name, func(t *testing.T) {
 			for _, tt := range g.tests {
 				t.Run(tt.name, func(t *testing.T) {
+					t.Parallel()
 					tt.fn(t, open(t))
 				})
 			}

@@ -10,6 +10,7 @@ import (
 // server address is one where nothing listens, so a request would show as
 // exit code 3.
 func TestUsageErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		args []string
 		want string // the first line of standard error
@@ -93,6 +94,7 @@ func TestUsageErrors(t *testing.T) {
 
 // TestUnreachableServer checks exit code 3 and the hint to start the server.
 func TestUnreachableServer(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t, unreachableServer)
 	got := c.fail(exitUnreachable, "status", "checkout")
 	want := "Error: cannot reach the Railyard server at http://127.0.0.1:1: connect: connection refused\n" +
@@ -102,6 +104,7 @@ func TestUnreachableServer(t *testing.T) {
 
 // TestHelp checks that help is printed on standard output with exit code 0.
 func TestHelp(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t, unreachableServer)
 	for _, args := range [][]string{{}, {"--help"}, {"lock"}, {"deploy", "--help"}} {
 		out := c.ok(args...)
@@ -112,6 +115,7 @@ func TestHelp(t *testing.T) {
 }
 
 func TestParseTimeFlag(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		value string
 		want  string

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/railyard-cd/railyard"
+	"github.com/railyard-cd/railyard/internal/golden"
 )
 
 // transcript records command lines and what they printed, like a terminal
@@ -54,6 +55,7 @@ func (tr *transcript) must(code int, args ...string) {
 // TestQuickStart walks the README's quick start in-process against a real
 // server and compares the whole session with a golden transcript.
 func TestQuickStart(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t)
 	dir := t.TempDir()
 	envFile := writeFile(t, dir, "environments.yaml", environmentsYAML)
@@ -80,12 +82,13 @@ func TestQuickStart(t *testing.T) {
 	tr.must(0, "app", "list")
 	tr.must(0, "app", "get", "checkout")
 	tr.must(0, "history", "--app", "checkout")
-	golden(t, "quickstart", tr.b.String())
+	golden.Equal(t, "testdata/quickstart.golden", tr.b.String())
 }
 
 // TestLocks covers every kind of lock, queueing behind them and the lock
 // behaviours of a manual deploy.
 func TestLocks(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t)
 	dir := t.TempDir()
 	envs := writeFile(t, dir, "envs.yaml", `name: development
@@ -117,11 +120,12 @@ config: {environmentGroup: prod}
 	tr.must(exitError, "unlock", "env", "development", "nope")
 	tr.must(exitError, "lock", "team", "nobody", "x", "--env", "development", "-m", "x")
 	tr.must(0, "status", "checkout")
-	golden(t, "locks", tr.b.String())
+	golden.Equal(t, "testdata/locks.golden", tr.b.String())
 }
 
 // TestEnvApply covers the file formats env apply reads.
 func TestEnvApply(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t)
 	dir := t.TempDir()
 	c := newCLI(t, srv.URL)
@@ -177,6 +181,7 @@ func TestEnvApply(t *testing.T) {
 // TestRelease covers the ways to give manifests, re-publishing, undeploy
 // releases and deleting an application.
 func TestRelease(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t)
 	dir := t.TempDir()
 	c := newCLI(t, srv.URL)
@@ -226,6 +231,7 @@ func TestRelease(t *testing.T) {
 // TestStructuredOutput checks that -o json and -o yaml print the API
 // objects.
 func TestStructuredOutput(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t)
 	dir := t.TempDir()
 	c := newCLI(t, srv.URL)
@@ -252,8 +258,8 @@ func TestStructuredOutput(t *testing.T) {
 	if got := c.ok("history", "--before", fmt.Sprint(page.Next), "--kind", "environment.put", "-o", "json"); strings.Count(got, `"kind": "environment.put"`) != 2 {
 		t.Errorf("history --before %d:\n%s", page.Next, got)
 	}
-	golden(t, "status_yaml", c.ok("status", "checkout", "-o", "yaml"))
-	golden(t, "deploy_yaml", c.ok("deploy", "checkout", "1", "--env", "staging", "-o", "yaml"))
+	golden.Equal(t, "testdata/status_yaml.golden", c.ok("status", "checkout", "-o", "yaml"))
+	golden.Equal(t, "testdata/deploy_yaml.golden", c.ok("deploy", "checkout", "1", "--env", "staging", "-o", "yaml"))
 }
 
 func decode(t *testing.T, s string, v any) {
@@ -265,6 +271,7 @@ func decode(t *testing.T, s string, v any) {
 
 // TestCompletion checks the dynamic shell completion of names.
 func TestCompletion(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t)
 	dir := t.TempDir()
 	c := newCLI(t, srv.URL)

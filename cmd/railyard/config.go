@@ -1,14 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/railyard-cd/railyard"
@@ -147,12 +146,69 @@ func (m *Main) loadConfig() (*fileConfig, error) {
 	case err != nil:
 		return nil, fmt.Errorf("config file: %w", err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("config file %s: %v (it holds server, author.name and author.email)", path, err)
+	return parseConfig(path, data)
+}
+
+// configKeysHint lists the config file's keys, for its error messages.
+const configKeysHint = "it holds server, author.name and author.email"
+
+// parseConfig reads the config file's content. Its shape is checked on
+// the YAML nodes before decoding, so that a mistake is reported with its
+// line and in the file's own words (a key, not a Go type).
+func parseConfig(path string, data []byte) (*fileConfig, error) {
+	cfg := &fileConfig{}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("config file %s: %v", path, err)
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Tag == "!!null" {
+		return cfg, nil // empty, or only comments
+	}
+	if err := checkConfigMapping(doc.Content[0], ""); err != nil {
+		return nil, fmt.Errorf("config file %s, %w", path, err)
+	}
+	if err := doc.Decode(cfg); err != nil {
+		return nil, fmt.Errorf("config file %s: %v", path, err)
 	}
 	return cfg, nil
+}
+
+// checkConfigMapping checks the mapping at prefix ("" for the top level,
+// "author." inside author): known keys, each once, with values of the
+// right kind.
+func checkConfigMapping(n *yaml.Node, prefix string) error {
+	known := []string{"server", "author"}
+	what := "the file"
+	if prefix != "" {
+		known = []string{"author.name", "author.email"}
+		what = strings.TrimSuffix(prefix, ".")
+	}
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: %s must be a mapping of keys (%s)", n.Line, what, configKeysHint)
+	}
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key, value := n.Content[i], n.Content[i+1]
+		name := prefix + key.Value
+		if !slices.Contains(known, name) {
+			return fmt.Errorf("line %d: unknown key %q (%s)", key.Line, name, configKeysHint)
+		}
+		if line, ok := seen[name]; ok {
+			return fmt.Errorf("line %d: %s is set twice (first on line %d)", key.Line, name, line)
+		}
+		seen[name] = key.Line
+		switch {
+		case value.Tag == "!!null":
+			// "server:" with nothing after it leaves the setting unset.
+		case name == "author":
+			if err := checkConfigMapping(value, "author."); err != nil {
+				return err
+			}
+		case value.Kind != yaml.ScalarNode:
+			return fmt.Errorf("line %d: %s must be a string", value.Line, name)
+		}
+	}
+	return nil
 }
 
 // firstNonEmpty returns the first of values that is not empty.

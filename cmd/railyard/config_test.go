@@ -14,6 +14,7 @@ import (
 // author from: flags, then environment variables, then the config file,
 // then git, then $USER.
 func TestClientConfig(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	file := writeFile(t, dir, "config.yaml", "server: http://from-file:1\nauthor:\n  name: File Author\n  email: file@example.com\n")
 	xdg := filepath.Join(dir, "xdg")
@@ -66,23 +67,72 @@ func TestClientConfig(t *testing.T) {
 	}
 }
 
+// TestConfigFileErrors checks what a mistake in the config file says: the
+// file, the line and the key in the file's words, never a Go type.
 func TestConfigFileErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
+	file := func(name, content string) map[string]string {
+		return map[string]string{"RAILYARD_CONFIG": writeFile(t, dir, name, content)}
+	}
+	path := func(name string) string { return filepath.Join(dir, name) }
+	const keys = " (it holds server, author.name and author.email)"
 	tests := []struct {
 		name string
 		env  map[string]string
 		want string
 	}{
-		{"missing explicit file", map[string]string{"RAILYARD_CONFIG": filepath.Join(dir, "nope.yaml")}, "Error: config file: open " + filepath.Join(dir, "nope.yaml") + ": no such file or directory"},
-		{"unknown key", map[string]string{"RAILYARD_CONFIG": writeFile(t, dir, "typo.yaml", "sever: http://x\n")},
-			"Error: config file " + filepath.Join(dir, "typo.yaml") + ": yaml: unmarshal errors:\n  line 1: field sever not found in type main.fileConfig (it holds server, author.name and author.email)"},
+		{"missing explicit file", map[string]string{"RAILYARD_CONFIG": path("nope.yaml")}, "Error: config file: open " + path("nope.yaml") + ": no such file or directory"},
+		{"unknown key", file("typo.yaml", "sever: http://x\n"),
+			"Error: config file " + path("typo.yaml") + ", line 1: unknown key \"sever\"" + keys},
+		{"unknown author key", file("author.yaml", "server: http://x\n# who I am\nauthor:\n  name: Jane\n  mail: jane@example.com\n"),
+			"Error: config file " + path("author.yaml") + ", line 5: unknown key \"author.mail\"" + keys},
+		{"dotted key at the top", file("dotted.yaml", "author.name: Jane\n"),
+			"Error: config file " + path("dotted.yaml") + ", line 1: unknown key \"author.name\"" + keys},
+		{"author as a string", file("authorstr.yaml", "author: Jane Doe\n"),
+			"Error: config file " + path("authorstr.yaml") + ", line 1: author must be a mapping of keys" + keys},
+		{"not a mapping", file("list.yaml", "- server: http://x\n"),
+			"Error: config file " + path("list.yaml") + ", line 1: the file must be a mapping of keys" + keys},
+		{"server as a list", file("serverlist.yaml", "server:\n  - http://x\n"),
+			"Error: config file " + path("serverlist.yaml") + ", line 2: server must be a string"},
+		{"twice", file("twice.yaml", "server: http://x\nserver: http://y\n"),
+			"Error: config file " + path("twice.yaml") + ", line 2: server is set twice (first on line 1)"},
+		{"not YAML", file("broken.yaml", "server: [http://x\n"),
+			"Error: config file " + path("broken.yaml") + ": yaml: line 1: did not find expected ',' or ']'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			c := newCLI(t, "")
 			c.env = tt.env
 			stderr := c.fail(exitError, "status")
 			equal(t, "stderr", strings.TrimSuffix(stderr, "\n"), tt.want)
 		})
+	}
+}
+
+// TestConfigFileShapes checks that what the config file may hold is read
+// as before: empty files, comments only, keys without values.
+func TestConfigFileShapes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		content string
+		want    fileConfig
+	}{
+		{"", fileConfig{}},
+		{"# nothing yet\n", fileConfig{}},
+		{"~\n", fileConfig{}},
+		{"server:\nauthor:\n", fileConfig{}},
+		{"author:\n  name: Jane Doe\n  email:\nserver: 'http://x:1'\n", func() fileConfig {
+			c := fileConfig{Server: "http://x:1"}
+			c.Author.Name = "Jane Doe"
+			return c
+		}()},
+	}
+	for _, tt := range tests {
+		got, err := parseConfig("config.yaml", []byte(tt.content))
+		if err != nil || *got != tt.want {
+			t.Errorf("parseConfig(%q) = %+v, %v; want %+v", tt.content, got, err, tt.want)
+		}
 	}
 }

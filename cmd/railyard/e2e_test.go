@@ -17,6 +17,7 @@ import (
 
 	"github.com/railyard-cd/railyard"
 	rhttp "github.com/railyard-cd/railyard/http"
+	"github.com/railyard-cd/railyard/internal/golden"
 )
 
 // TestEndToEnd builds the railyard binary, runs `railyard serve` as a
@@ -29,6 +30,7 @@ func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs a server process: skipped with -short")
 	}
+	t.Parallel()
 	readmePath := filepath.Join("..", "..", "README.md")
 	readme, err := parseReadme(readmePath)
 	if err != nil {
@@ -45,8 +47,11 @@ func TestEndToEnd(t *testing.T) {
 	// ./railyard-data, relative to its working directory.
 	serverDir := t.TempDir()
 	srv := startServer(t, bin, serverDir)
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "RAILYARD_SERVER=" + srv.url,
-		"RAILYARD_AUTHOR_NAME=Jane Doe", "RAILYARD_AUTHOR_EMAIL=jane@example.com"}
+	// The reader of the README is Jane Doe, with her name in git's
+	// configuration, as the README says; nothing else names the author.
+	home := t.TempDir()
+	writeFile(t, home, ".gitconfig", "[user]\n\tname = "+readmeAuthor+"\n\temail = jane@example.com\n")
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "RAILYARD_SERVER=" + srv.url}
 
 	for _, block := range readme.blocks {
 		for i, step := range block.steps {
@@ -58,7 +63,7 @@ func TestEndToEnd(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("$ %s\nexit code %d, want 0\n%s\nserver log:\n%s", step.command, code, out, srv.log)
 			}
-			if *update {
+			if golden.Update() {
 				block.steps[i].output = out
 				continue
 			}
@@ -67,7 +72,7 @@ func TestEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	if *update {
+	if golden.Update() {
 		if err := os.WriteFile(readmePath, []byte(readme.render()), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -126,10 +131,18 @@ func checkGitExport(t *testing.T, url string) {
 	}
 }
 
+// readmeAuthor is the git user.name of the README's reader: the author its
+// outputs show.
+const readmeAuthor = "Jane Doe"
+
 // checkWalkthrough makes sure the README still walks the quick start, so
-// that editing it cannot quietly empty this test.
+// that editing it cannot quietly empty this test, and tells the reader
+// whose name its outputs show and where that name comes from.
 func checkWalkthrough(t *testing.T, r *readme) {
 	t.Helper()
+	if says := "whose `git config user.name` is `" + readmeAuthor + "`"; !strings.Contains(strings.Join(r.lines, " "), says) {
+		t.Errorf("README's walkthrough must say that its outputs were recorded by someone %s: the test runs the commands so", says)
+	}
 	var commands []string
 	for _, b := range r.blocks {
 		for _, s := range b.steps {

@@ -55,6 +55,9 @@ type Main struct {
 	// GitConfig returns a value of `git config` ("" if unset), the
 	// fallback for the author's name and e-mail.
 	GitConfig func(ctx context.Context, key string) string
+	// Build is what `railyard version` prints; nil means this binary's
+	// own (currentBuild).
+	Build *buildInfo
 
 	// started is set once a command's own code runs: an error before that
 	// came from parsing the command line, and is a usage error.
@@ -134,7 +137,12 @@ Run "railyard serve" to start the server; every other command talks to it
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		// With subcommands and no Run, cobra rejects unknown commands itself.
+		Version: m.build().String(),
 	}
+	root.SetVersionTemplate("{{.Version}}")
+	// Declared here so that cobra adds no -v shorthand, which reads as
+	// "verbose" to many.
+	root.Flags().Bool("version", false, "print the version, commit and build time (as \"railyard version\" does)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
 	root.AddCommand(
 		m.newServeCommand(),
@@ -150,6 +158,7 @@ Run "railyard serve" to start the server; every other command talks to it
 		m.newHistoryCommand(),
 		m.newEnvCommand(),
 		m.newAppCommand(),
+		m.newVersionCommand(),
 	)
 	return root
 }

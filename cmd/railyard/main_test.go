@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,8 +15,6 @@ import (
 	rhttp "github.com/railyard-cd/railyard/http"
 	"github.com/railyard-cd/railyard/sqlite"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/ with the output the tests get")
 
 // testNow is the time of every test server and CLI clock, so that outputs
 // are exact.
@@ -65,6 +62,8 @@ type cli struct {
 	server string
 	env    map[string]string
 	stdin  string
+	// build is what `railyard version` reports (nil: the test binary's).
+	build *buildInfo
 }
 
 func newCLI(t *testing.T, server string) *cli {
@@ -90,6 +89,7 @@ func (c *cli) run(args ...string) result {
 		Now:        func() time.Time { return testNow },
 		HTTPClient: &http.Client{Timeout: 30 * time.Second},
 		GitConfig:  func(context.Context, string) string { return "" },
+		Build:      c.build,
 	}
 	err := m.Run(context.Background(), args)
 	if cerr := m.Close(); err == nil {
@@ -121,29 +121,6 @@ func (c *cli) fail(code int, args ...string) string {
 		c.t.Fatalf("railyard %s: exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, code, r.stdout, r.stderr)
 	}
 	return r.stderr
-}
-
-// golden compares got with testdata/<name>.golden, or rewrites the file
-// with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run `go test ./cmd/railyard -update` to create it): %v", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (if the new output is right, run `go test ./cmd/railyard -update`)\n--- got:\n%s\n--- want:\n%s", path, got, want)
-	}
 }
 
 // writeFile writes a file in dir and returns its path.

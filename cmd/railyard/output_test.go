@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/railyard-cd/railyard"
+	"github.com/railyard-cd/railyard/internal/golden"
 )
 
 // The tables for people are golden-tested on fixed objects here, and on a
@@ -181,6 +182,7 @@ func table(write func(w io.Writer)) string {
 }
 
 func TestTables(t *testing.T) {
+	t.Parallel()
 	envs := fixtureEnvironments()
 	tests := []struct {
 		name  string
@@ -210,20 +212,22 @@ func TestTables(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			golden(t, "table_"+tt.name, table(tt.write))
+			golden.Equal(t, "testdata/table_"+tt.name+".golden", table(tt.write))
 		})
 	}
 }
 
 func TestWriteYAML(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	if err := writeYAML(&b, fixtureLocks()[:1]); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "yaml_locks", b.String())
+	golden.Equal(t, "testdata/yaml_locks.golden", b.String())
 }
 
 func TestWriteYAMLQuotesAmbiguousStrings(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	v := map[string]any{"commit": "1234567", "flag": "true", "empty": "", "number": 7, "null": nil, "list": []string{"a"}}
 	if err := writeYAML(&b, v); err != nil {
@@ -234,6 +238,7 @@ func TestWriteYAMLQuotesAmbiguousStrings(t *testing.T) {
 }
 
 func TestDescribeResults(t *testing.T) {
+	t.Parallel()
 	lock := fixtureLocks()[0]
 	blocker := []railyard.Blocker{{Kind: railyard.LockEnvironment, Lock: lock, Description: "environment lock \"freeze\" on production by Bob: Black Friday"}}
 	rel := &railyard.Release{Application: "checkout", Version: 3, DisplayVersion: "1.5.0"}

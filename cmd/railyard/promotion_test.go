@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/railyard-cd/railyard"
+	"github.com/railyard-cd/railyard/internal/golden"
 )
 
 // promotionEnvironments is a pipeline with a group: production is closed
@@ -34,6 +35,7 @@ const promotionEnvironments = `- name: development
 // CLI against a real server and compares the session with a golden
 // transcript.
 func TestPromotion(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t)
 	dir := t.TempDir()
 	envs := writeFile(t, dir, "environments.yaml", promotionEnvironments)
@@ -77,12 +79,13 @@ func TestPromotion(t *testing.T) {
 	tr.must(0, "history", "--kind", "release-train")
 	tr.must(0, "history", "--kind", "rollback")
 	tr.must(0, "env", "get", "production")
-	golden(t, "promotion", tr.b.String())
+	golden.Equal(t, "testdata/promotion.golden", tr.b.String())
 }
 
 // TestPromotion_StructuredOutput checks that -o json prints the API's
 // result of a train, a prognosis and a rollback.
 func TestPromotion_StructuredOutput(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t)
 	dir := t.TempDir()
 	c := newCLI(t, srv.URL)
@@ -110,5 +113,5 @@ func TestPromotion_StructuredOutput(t *testing.T) {
 	if promoted.Train == nil || promoted.Train.Application != "checkout" || promoted.Outcome != railyard.OutcomeDeployed {
 		t.Errorf("promote = %+v", promoted)
 	}
-	golden(t, "rollback_yaml", c.ok("rollback", "checkout", "--env", "staging", "-o", "yaml"))
+	golden.Equal(t, "testdata/rollback_yaml.golden", c.ok("rollback", "checkout", "--env", "staging", "-o", "yaml"))
 }

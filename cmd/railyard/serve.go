@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/railyard-cd/railyard"
@@ -172,18 +174,21 @@ func (m *Main) serve(ctx context.Context, o *serveOptions) error {
 	}
 	closeDebug := onceCloser(dbg.Close)
 	m.closers = append(m.closers, closeDebug)
+	// Listen before the data directory is created: a taken port (a
+	// second `make run`) then fails without leaving a directory behind.
+	ln, err := listen(o.listen, "--listen", "RAILYARD_LISTEN")
+	if err != nil {
+		return err
+	}
 	db, err := openStore(o.dataDir)
 	if err != nil {
+		ln.Close()
 		return err
 	}
 	m.closers = append(m.closers, onceCloser(db.Close))
 
 	engine := railyard.NewEngine(db)
 	engine.MaxManifestBytes = int(o.maxManifestBytes)
-	ln, err := net.Listen("tcp", o.listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", o.listen, err)
-	}
 	var exporter *gitrepo.Exporter
 	if !o.git.disabled {
 		if exporter, err = newExporter(ctx, engine, o.dataDir, &o.git, ln, logger); err != nil {
@@ -267,6 +272,24 @@ func newHTTPServer(engine *railyard.Engine, exporter *gitrepo.Exporter, o *serve
 	// Live-update streams never end by themselves: end them at shutdown.
 	srv.RegisterOnShutdown(web.Close)
 	return srv
+}
+
+// listen opens a TCP listener on addr, which flag (or the environment
+// variable env) set. An address in use gets a hint on choosing another:
+// it is what a second `make run` runs into.
+func listen(addr, flag, env string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return nil, &hintedError{
+			err:     fmt.Errorf("listen on %s (%s): %w", addr, flag, err),
+			message: fmt.Sprintf("cannot listen on %s (%s): the address is already in use", addr, flag),
+			hint:    fmt.Sprintf("another program (another railyard serve?) listens on %s: stop it, or choose another address with %s or %s (port 0 picks a free one, and serve prints its URL)", addr, flag, env),
+		}
+	case err != nil:
+		return nil, fmt.Errorf("listen on %s (%s): %w", addr, flag, err)
+	}
+	return ln, nil
 }
 
 // openStore creates the data directory (readable only by its owner) and

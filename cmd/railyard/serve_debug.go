@@ -69,9 +69,9 @@ type debugging struct {
 func startDebugging(o *debugOptions, logger *slog.Logger) (*debugging, error) {
 	d := &debugging{logger: logger}
 	if o.listen != "" {
-		ln, err := net.Listen("tcp", o.listen)
+		ln, err := listen(o.listen, "--debug-listen", "RAILYARD_DEBUG_LISTEN")
 		if err != nil {
-			return nil, fmt.Errorf("listen on %s (--debug-listen): %w", o.listen, err)
+			return nil, err
 		}
 		d.ln = ln
 	}

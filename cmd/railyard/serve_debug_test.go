@@ -46,6 +46,7 @@ func httpGet(t *testing.T, url string) (int, string) {
 // TestServeDebugListen checks that --debug-listen serves the pprof
 // handlers on a listener of its own, and never on the API's.
 func TestServeDebugListen(t *testing.T) {
+	t.Parallel()
 	url, log, stop := startServe(t, nil, "--data-dir", filepath.Join(t.TempDir(), "data"), "--listen", "127.0.0.1:0",
 		"--no-git-export", "--log-format", "json", "--debug-listen", "127.0.0.1:0")
 	debug := debugURL(t, log)
@@ -86,6 +87,7 @@ func TestServeDebugListen(t *testing.T) {
 // TestServeDebugListen_Env checks that RAILYARD_DEBUG_LISTEN turns the
 // profiling endpoints on as --debug-listen does.
 func TestServeDebugListen_Env(t *testing.T) {
+	t.Parallel()
 	_, log, stop := startServe(t, map[string]string{"RAILYARD_DEBUG_LISTEN": "127.0.0.1:0"},
 		"--data-dir", filepath.Join(t.TempDir(), "data"), "--listen", "127.0.0.1:0", "--no-git-export", "--log-format", "json")
 	debug := debugURL(t, log)
@@ -102,6 +104,7 @@ func TestServeDebugListen_Env(t *testing.T) {
 // TestServeDebugListen_Off checks that without --debug-listen there are
 // no profiling endpoints: none logged, none on the API's port.
 func TestServeDebugListen_Off(t *testing.T) {
+	t.Parallel()
 	url, log, stop := startServe(t, nil, "--data-dir", filepath.Join(t.TempDir(), "data"), "--listen", "127.0.0.1:0",
 		"--no-git-export", "--log-format", "json")
 	if debug := debugURL(t, log); debug != "" {
@@ -120,6 +123,7 @@ func TestServeDebugListen_Off(t *testing.T) {
 // TestServeCPUProfile checks that --cpu-profile writes a complete,
 // gzip-compressed CPU profile by the end of a graceful shutdown.
 func TestServeCPUProfile(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "cpu.prof")
 	url, log, stop := startServe(t, nil, "--data-dir", filepath.Join(t.TempDir(), "data"), "--listen", "127.0.0.1:0",
 		"--cpu-profile", path)
@@ -157,6 +161,7 @@ func TestServeCPUProfile(t *testing.T) {
 // fails at start, with a message naming the flag, before the data
 // directory is created.
 func TestServeDebugErrors(t *testing.T) {
+	t.Parallel()
 	missingDir := filepath.Join(t.TempDir(), "missing")
 	for _, tt := range []struct {
 		name string

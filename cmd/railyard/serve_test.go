@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -74,6 +76,7 @@ func startServe(t *testing.T, env map[string]string, args ...string) (url string
 // TestServe starts the server in-process from environment variables, uses
 // it, and stops it as a signal would, checking for a clean shutdown.
 func TestServe(t *testing.T) {
+	t.Parallel()
 	dataDir := filepath.Join(t.TempDir(), "data")
 	url, log, stop := startServe(t, map[string]string{"RAILYARD_DATA_DIR": dataDir, "RAILYARD_LISTEN": "127.0.0.1:0"}, "--log-format", "json")
 
@@ -119,17 +122,21 @@ func TestServe(t *testing.T) {
 	}
 }
 
-// TestServeListenError checks that an address in use is reported.
-func TestServeListenError(t *testing.T) {
+// TestServeAddressInUse checks that a taken port is reported with a hint
+// about --listen, before the data directory is created.
+func TestServeAddressInUse(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	c := newCLI(t, "")
-	stderr := c.fail(exitError, "serve", "--data-dir", t.TempDir(), "--listen", ln.Addr().String())
-	want := "Error: listen on " + ln.Addr().String() + ": listen tcp " + ln.Addr().String() + ": bind: address already in use\n"
-	if !strings.HasSuffix(stderr, want) {
-		t.Errorf("stderr:\n%s\nwant it to end with:\n%s", stderr, want)
+	addr := ln.Addr().String()
+	dataDir := filepath.Join(t.TempDir(), "data")
+	stderr := newCLI(t, "").fail(exitError, "serve", "--data-dir", dataDir, "--listen", addr)
+	equal(t, "stderr", stderr, "Error: cannot listen on "+addr+" (--listen): the address is already in use\n"+
+		"Hint: another program (another railyard serve?) listens on "+addr+": stop it, or choose another address with --listen or RAILYARD_LISTEN (port 0 picks a free one, and serve prints its URL)\n")
+	if _, err := os.Stat(dataDir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the data directory was created (%v): serve must listen first", err)
 	}
 }

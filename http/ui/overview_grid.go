@@ -96,7 +96,7 @@ func markerHTML(class, label, tip string) string {
 // escape writes s HTML-escaped, as html/template escapes text and
 // attribute values.
 func escape(b *strings.Builder, s string) {
-	if strings.IndexAny(s, "<>&'\"\x00") < 0 {
+	if !strings.ContainsAny(s, "<>&'\"\x00") {
 		b.WriteString(s)
 		return
 	}
