@@ -12,6 +12,7 @@ import (
 	"github.com/railyard-cd/railyard"
 	"github.com/railyard-cd/railyard/gitrepo/internal/gitcli"
 	"github.com/railyard-cd/railyard/gitrepo/internal/pack"
+	"github.com/railyard-cd/railyard/internal/golden"
 )
 
 // commitDump shows one commit: its header and every path it changed, with
@@ -95,9 +96,9 @@ func TestCommitOfEachEvent(t *testing.T) {
 	for i, step := range steps {
 		e.must(step.cmd)
 		e.sync()
-		golden(t, fmt.Sprintf("commits/%02d-%s", i+1, step.name), e.commitDump("main"))
+		golden.Equal(t, fmt.Sprintf("testdata/commits/%02d-%s.golden", i+1, step.name), e.commitDump("main"))
 	}
-	golden(t, "commits/final-tree", e.tree("main"))
+	golden.Equal(t, "testdata/commits/final-tree.golden", e.tree("main"))
 	assertTrailers(t, e, len(steps))
 }
 
@@ -168,8 +169,8 @@ func TestScenarioDay(t *testing.T) {
 	e := newTestEnv(t)
 	day(e)
 	e.sync()
-	golden(t, "day/tree", e.tree("main"))
-	golden(t, "day/log", e.git("log", "--reverse", "--format=%ad %an: %s", "--date=format:%H:%M", "main"))
+	golden.Equal(t, "testdata/day/tree.golden", e.tree("main"))
+	golden.Equal(t, "testdata/day/log.golden", e.git("log", "--reverse", "--format=%ad %an: %s", "--date=format:%H:%M", "main"))
 }
 
 // TestRestartExactlyOnce crashes the exporter at each step of a push, and
@@ -224,7 +225,7 @@ func testRestartAt(t *testing.T, e *testEnv, step string, n int, wantTree string
 	}
 	assertTrailers(t, e, n)
 	if got := e.tree("main"); got != wantTree {
-		t.Errorf("tree after restarts differs:\n%s", lineDiffForTest(wantTree, got))
+		t.Errorf("tree after restarts differs:\n%s", golden.FirstDifference(got, wantTree))
 	}
 }
 
@@ -447,7 +448,7 @@ func TestLocalRepositoryMatchesRemote(t *testing.T) {
 		e.sync()
 	}
 	if w, g := remote.git("rev-parse", "main"), local.git("rev-parse", "main"); w != g {
-		t.Fatalf("main: local %s, remote %s:\n%s", g, w, lineDiffForTest(remote.tree("main"), local.tree("main")))
+		t.Fatalf("main: local %s, remote %s:\n%s", g, w, golden.FirstDifference(local.tree("main"), remote.tree("main")))
 	}
 	if got, want := local.git("for-each-ref", "--format=%(refname)", "refs/heads"), "refs/heads/main\n"; got != want {
 		t.Errorf("branches: got %q, want %q", got, want)

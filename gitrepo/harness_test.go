@@ -2,7 +2,6 @@ package gitrepo
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,8 +16,6 @@ import (
 	"github.com/railyard-cd/railyard/gitrepo/internal/pack/packtest"
 	"github.com/railyard-cd/railyard/sqlite"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var (
 	alice = railyard.Actor{Name: "Alice", Email: "alice@example.com"}
@@ -258,54 +255,6 @@ func openFastImport(ctx context.Context, g *gitcli.Git, ref string, base pack.ID
 		return nil, err
 	}
 	return f, nil
-}
-
-// golden compares got with testdata/<name>.golden (rewritten with -update).
-func golden(t testing.TB, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from %s:\n%s", name, path, lineDiffForTest(string(want), got))
-	}
-}
-
-// lineDiffForTest shows the lines only in want (-) or only in got (+).
-func lineDiffForTest(want, got string) string {
-	w := strings.Split(want, "\n")
-	g := strings.Split(got, "\n")
-	inW := map[string]int{}
-	for _, l := range w {
-		inW[l]++
-	}
-	inG := map[string]int{}
-	for _, l := range g {
-		inG[l]++
-	}
-	var b strings.Builder
-	for _, l := range w {
-		if inG[l] == 0 {
-			fmt.Fprintf(&b, "- %s\n", l)
-		}
-	}
-	for _, l := range g {
-		if inW[l] == 0 {
-			fmt.Fprintf(&b, "+ %s\n", l)
-		}
-	}
-	return b.String()
 }
 
 func envCmd(name string, cfg railyard.EnvironmentConfig) *railyard.PutEnvironment {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/railyard-cd/railyard"
+	"github.com/railyard-cd/railyard/internal/golden"
 	"github.com/railyard-cd/railyard/sqlite"
 )
 
@@ -71,7 +72,7 @@ func testCommitMessageOfALargeEvent(t *testing.T, newEnv func(testing.TB) *testE
 func assertMessage(t *testing.T, e *testEnv, want string) {
 	t.Helper()
 	if got := e.git("log", "-1", "--format=%B", "main"); got != want+"\n" {
-		t.Errorf("commit message:\n%s", lineDiffForTest(want+"\n", got))
+		t.Errorf("commit message:\n%s", golden.FirstDifference(got, want+"\n"))
 	}
 }
 

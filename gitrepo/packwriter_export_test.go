@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/railyard-cd/railyard"
+	"github.com/railyard-cd/railyard/internal/golden"
 )
 
 // exportWith exports e's events through an exporter of its own that
@@ -41,7 +42,7 @@ func TestExporterWritesTheSameCommitsWithBothWriters(t *testing.T) {
 					got := exportWith(t, events, openPackWriter, batch)
 					w, g := want.git("rev-parse", "main"), got.git("rev-parse", "main")
 					if w != g {
-						t.Fatalf("main: pack writer %s, fast-import %s:\n%s", g, w, lineDiffForTest(want.tree("main"), got.tree("main")))
+						t.Fatalf("main: pack writer %s, fast-import %s:\n%s", g, w, golden.FirstDifference(got.tree("main"), want.tree("main")))
 					}
 					fsck(t, got.remote)
 				})

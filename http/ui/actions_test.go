@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	railyard "github.com/railyard-cd/railyard"
+	"github.com/railyard-cd/railyard/internal/golden"
 )
 
 // followFlash loads the page a POST redirected to and returns its body,
@@ -80,7 +81,7 @@ func TestDeployBlockedByLockShowsBlockersThenDeploysAnyway(t *testing.T) {
 	res := c.post("/ui/apps/checkout/deploy", url.Values{"env": {"staging"}, "version": {"3"}})
 	wantStatus(t, "blocked deploy", res, http.StatusLocked)
 	blocked := fragment(t, res.body, `<section class="blocked"`, "</section>")
-	golden(t, "deploy_blocked.html", csrfRE.ReplaceAllString(blocked, `name="csrf" value="TOKEN"`))
+	golden.Equal(t, "testdata/deploy_blocked.html", csrfRE.ReplaceAllString(blocked, `name="csrf" value="TOKEN"`))
 	if got := f.state("checkout", "staging"); got != "2/-" {
 		t.Fatalf("a blocked deploy changed staging: %s", got)
 	}

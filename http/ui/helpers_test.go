@@ -2,7 +2,6 @@ package ui_test
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,7 +9,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -22,8 +20,6 @@ import (
 	"github.com/railyard-cd/railyard/http/ui"
 	"github.com/railyard-cd/railyard/sqlite"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 var (
 	alice = railyard.Actor{Name: "Alice Example", Email: "alice@example.com"}
@@ -238,25 +234,6 @@ func excerpt(body string) string {
 		body = body[i:]
 	}
 	return railyard.Truncate(body, 4000)
-}
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t testing.TB, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it):\ngot:\n%s\nwant:\n%s", name, got, want)
-	}
 }
 
 // fragment returns the part of body from the first occurrence of start to

@@ -3,6 +3,8 @@ package ui_test
 import (
 	"net/http"
 	"testing"
+
+	"github.com/railyard-cd/railyard/internal/golden"
 )
 
 func TestOverviewRendersSeededData(t *testing.T) {
@@ -12,8 +14,8 @@ func TestOverviewRendersSeededData(t *testing.T) {
 	wantContains(t, "overview", res.body,
 		`<a href="/apps/checkout">checkout</a>`, `<a href="/envs/jp-prod">jp-prod</a>`,
 		"Showing 3 of 3 applications")
-	golden(t, "overview_checkout_row.html", fragment(t, res.body, `<tr><th scope="row"><a href="/apps/checkout">`, "</tr>"))
-	golden(t, "overview_head.html", fragment(t, res.body, "<thead>", "</thead>"))
+	golden.Equal(t, "testdata/overview_checkout_row.html", fragment(t, res.body, `<tr><th scope="row"><a href="/apps/checkout">`, "</tr>"))
+	golden.Equal(t, "testdata/overview_head.html", fragment(t, res.body, "<thead>", "</thead>"))
 }
 
 func TestEveryPageRenders(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"github.com/railyard-cd/railyard/gitrepo/internal/gitcli"
 	"github.com/railyard-cd/railyard/gitrepo/internal/pack"
 	"github.com/railyard-cd/railyard/gitrepo/internal/pack/packtest"
+	"github.com/railyard-cd/railyard/internal/golden"
 )
 
 // writer is what pack.Writer and the oracle, packtest.FastImport, share.
@@ -218,7 +219,7 @@ func (p repoPair) write(t testing.TB, batches ...string) {
 		w := p.want.batch(script)
 		if g := p.packed.batch(script); g != w {
 			t.Fatalf("batch %d: pack writer's tip %s, fast-import's %s:\n%s", i+1, g, w,
-				lineDiff(lsTree(p.want, w), lsTree(p.packed, g)))
+				golden.FirstDifference(lsTree(p.packed, g), lsTree(p.want, w)))
 		}
 	}
 }
@@ -252,29 +253,6 @@ func sameAsFastImport(t testing.TB, batches ...string) *scriptRepo {
 // lsTree lists every file of commit tip with its mode and id.
 func lsTree(r *scriptRepo, tip pack.ID) string {
 	return r.run("ls-tree", "-r", "--full-tree", tip.String())
-}
-
-// lineDiff shows the lines only in want (-) or only in got (+).
-func lineDiff(want, got string) string {
-	inWant, inGot := map[string]bool{}, map[string]bool{}
-	for _, l := range strings.Split(want, "\n") {
-		inWant[l] = true
-	}
-	for _, l := range strings.Split(got, "\n") {
-		inGot[l] = true
-	}
-	var b strings.Builder
-	for _, l := range strings.Split(want, "\n") {
-		if !inGot[l] {
-			fmt.Fprintf(&b, "- %s\n", l)
-		}
-	}
-	for _, l := range strings.Split(got, "\n") {
-		if !inWant[l] {
-			fmt.Fprintf(&b, "+ %s\n", l)
-		}
-	}
-	return b.String()
 }
 
 // TestPackWriterMatchesFastImport runs the edge cases of tree editing
