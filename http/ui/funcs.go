@@ -79,34 +79,39 @@ func queryEscape(s string) string {
 	return url.QueryEscape(s)
 }
 
+// lockKindWords are how the UI shows each kind of lock and blocker: its
+// name, the short text beside its icon in a cell, and the CSS class of
+// that icon. A kind not listed shows as itself, with the window's class.
+var lockKindWords = map[railyard.LockKind]struct{ label, short, class string }{
+	railyard.LockEnvironment: {"environment lock", "env lock", "lk-env"},
+	railyard.LockApplication: {"application lock", "app lock", "lk-app"},
+	railyard.LockTeam:        {"team lock", "team lock", "lk-team"},
+	railyard.LockGroup:       {"group lock", string(railyard.LockGroup), "lk-win"},
+	railyard.BlockerWindow:   {"deploy window", string(railyard.BlockerWindow), "lk-win"},
+}
+
 // lockKindLabel names a lock kind in the words of the UI.
 func lockKindLabel(k railyard.LockKind) string {
-	switch k {
-	case railyard.LockEnvironment:
-		return "environment lock"
-	case railyard.LockApplication:
-		return "application lock"
-	case railyard.LockTeam:
-		return "team lock"
-	case railyard.LockGroup:
-		return "group lock"
-	case railyard.BlockerWindow:
-		return "deploy window"
+	if w, ok := lockKindWords[k]; ok {
+		return w.label
 	}
 	return string(k)
 }
 
 // lockKindClass is the CSS class of a lock marker.
 func lockKindClass(k railyard.LockKind) string {
-	switch k {
-	case railyard.LockEnvironment:
-		return "lk-env"
-	case railyard.LockApplication:
-		return "lk-app"
-	case railyard.LockTeam:
-		return "lk-team"
+	if w, ok := lockKindWords[k]; ok {
+		return w.class
 	}
 	return "lk-win"
+}
+
+// shortLockLabel is the text beside a lock icon in a cell.
+func shortLockLabel(k railyard.LockKind) string {
+	if w, ok := lockKindWords[k]; ok {
+		return w.short
+	}
+	return string(k)
 }
 
 // localPath returns p if it is a plain path on this site, else def, so

@@ -169,19 +169,6 @@ func (m *markerCache) get(l *railyard.Lock) lockMarker {
 	return mk
 }
 
-// shortLockLabel is the text beside a lock icon in a cell.
-func shortLockLabel(k railyard.LockKind) string {
-	switch k {
-	case railyard.LockEnvironment:
-		return "env lock"
-	case railyard.LockApplication:
-		return "app lock"
-	case railyard.LockTeam:
-		return "team lock"
-	}
-	return string(k)
-}
-
 // lockTip says everything about a lock in one line.
 func lockTip(l *railyard.Lock) string {
 	var b strings.Builder
