@@ -368,7 +368,7 @@ func (r *propRun) runScheduledTrains() error {
 		return fmt.Errorf("scheduled trains failed with an internal error: %v", err)
 	}
 	for _, ev := range events {
-		r.remember(fmt.Sprintf("step %d, event %d: scheduled train: %s", r.step, ev.ID, truncate(ev.Description, 200)))
+		r.remember(fmt.Sprintf("step %d, event %d: scheduled train: %s", r.step, ev.ID, railyard.Truncate(ev.Description, 200)))
 	}
 	return nil
 }
@@ -458,7 +458,7 @@ func (r *propRun) pendingEvent(x *gitrepo.Exporter) string {
 	}
 	ev := events[0]
 	return fmt.Sprintf("\nthe failing batch starts with event %d (%s) by %q: %s\npayload: %s", ev.ID, ev.Kind, ev.Actor.String(),
-		truncate(ev.Description, 300), truncate(string(ev.Payload), 1500))
+		railyard.Truncate(ev.Description, 300), railyard.Truncate(string(ev.Payload), 1500))
 }
 
 // checkRepositories checks the final state: every event once, in order,
@@ -513,7 +513,7 @@ func checkHistory(repo string, last int64) error {
 		if trailer != want {
 			raw, _ := git(repo, "cat-file", "commit", sha)
 			return fmt.Errorf("commit %d of main (%.12s) carries %s %q, want %q: an event is missing, duplicated or out of order (%d commits for %d events); the commit:\n%s",
-				i+1, sha, gitrepo.EventTrailer, trailer, want, len(commits), last, truncate(strconv.Quote(raw), 1500))
+				i+1, sha, gitrepo.EventTrailer, trailer, want, len(commits), last, railyard.Truncate(strconv.Quote(raw), 1500))
 		}
 	}
 	if int64(len(commits)) != last {
@@ -531,7 +531,7 @@ func fsck(repo string) error {
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
 	if err != nil || strings.TrimSpace(out.String()) != "" {
-		return fmt.Errorf("git fsck --strict %s: %v\n%s", repo, err, truncate(out.String(), 2000))
+		return fmt.Errorf("git fsck --strict %s: %v\n%s", repo, err, railyard.Truncate(out.String(), 2000))
 	}
 	return nil
 }
@@ -582,15 +582,7 @@ func describeBatch(actor railyard.Actor, cmds []railyard.Command) string {
 	parts := make([]string, len(cmds))
 	for i, c := range cmds {
 		js, _ := json.Marshal(c)
-		parts[i] = c.Kind() + " " + truncate(string(js), 400)
+		parts[i] = c.Kind() + " " + railyard.Truncate(string(js), 400)
 	}
 	return fmt.Sprintf("by %q: %s", actor.String(), strings.Join(parts, "; "))
-}
-
-// truncate cuts s to about n bytes for a message.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + fmt.Sprintf("… (%d bytes)", len(s))
 }

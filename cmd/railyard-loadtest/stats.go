@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // Latency is a summary of durations in milliseconds. Percentiles use the
@@ -144,10 +145,16 @@ func (s *opStats) report(seconds float64) OpReport {
 // round2 rounds to two decimals.
 func round2(f float64) float64 { return math.Round(f*100) / 100 }
 
-// truncateText shortens s to n bytes at most, marking the cut.
+// truncateText shortens s to n bytes at most, marking the cut. It cuts
+// at a rune boundary, as railyard.Truncate does (the load tool imports
+// nothing of Railyard, so that it can measure any Kuberpult-compatible
+// server).
 func truncateText(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }

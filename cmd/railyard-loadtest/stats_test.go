@@ -130,3 +130,26 @@ func TestDispatch(t *testing.T) {
 		// Drain until dispatch closes the channel.
 	}
 }
+
+// TestTruncateText checks that a cut never splits a rune: an error body
+// quoted in the report stays valid UTF-8.
+func TestTruncateText(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"exactly", 7, "exactly"},
+		{"abcdef", 3, "abc…"},
+		{"aé", 2, "a…"}, // byte 2 is the middle of "é"
+		{"ééé", 4, "éé…"},
+		{"日本語", 1, "…"},
+	}
+	for _, tt := range tests {
+		if got := truncateText(tt.s, tt.n); got != tt.want {
+			t.Errorf("truncateText(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
+		}
+	}
+}
