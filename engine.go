@@ -30,6 +30,8 @@ type Engine struct {
 	MaxManifestBytes int
 
 	notifier notifier
+	// overview is the last overview built (overview.go).
+	overview overviewCache
 }
 
 // NewEngine returns an engine over store.

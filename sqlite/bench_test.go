@@ -16,6 +16,7 @@ import (
 
 	"github.com/railyard-cd/railyard"
 	"github.com/railyard-cd/railyard/sqlite"
+	"github.com/railyard-cd/railyard/storetest"
 )
 
 // benchClients is the number of concurrent clients of BenchmarkCreateRelease.
@@ -393,4 +394,28 @@ func fileSize(b *testing.B, path string) int64 {
 		b.Fatal(err)
 	}
 	return info.Size()
+}
+
+// BenchmarkOverviewScale measures Engine.Overview over the installations
+// of issue 12: 5,000 applications in 20 environments and 6,000 in 50 (see
+// storetest.SeedOverview), each seeded once for all its sub-benchmarks.
+func BenchmarkOverviewScale(b *testing.B) {
+	for _, size := range [][2]int{{5000, 20}, {6000, 50}} {
+		apps, envs := size[0], size[1]
+		db := open(b, filepath.Join(b.TempDir(), "overview.db"))
+		start := time.Now()
+		if err := storetest.SeedOverview(context.Background(), db, apps, envs, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("seeded %dx%d in %v", apps, envs, time.Since(start).Round(time.Millisecond))
+		eng := railyard.NewEngine(db)
+		b.Run(fmt.Sprintf("%dx%d", apps, envs), func(b *testing.B) {
+			for b.Loop() {
+				ov, err := eng.Overview(context.Background())
+				if err != nil || len(ov.Applications) != apps {
+					b.Fatalf("overview: %v", err)
+				}
+			}
+		})
+	}
 }
