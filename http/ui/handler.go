@@ -99,6 +99,7 @@ func (h *Handler) routes() {
 	h.mux.Handle("GET /envs/{env}", h.page(h.handleEnvironment))
 	h.mux.Handle("GET /locks", h.page(h.handleLocks))
 	h.mux.Handle("GET /history", h.page(h.handleHistory))
+	h.mux.Handle("GET /ui/overview/rows", h.page(h.handleOverviewRows))
 	h.mux.HandleFunc("GET /events", h.handleEvents)
 	h.mux.HandleFunc("GET /static/{hash}/{name}", h.assets.serve)
 	h.mux.Handle("GET /ui/identity", h.page(h.handleIdentity))
