@@ -5,8 +5,8 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
