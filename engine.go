@@ -377,6 +377,14 @@ func (e *Engine) Subscribe() (<-chan struct{}, func()) {
 	}
 }
 
+// Subscribers counts the open subscriptions (Subscribe): what a reader of
+// the commits holds in the engine, for tests and metrics.
+func (e *Engine) Subscribers() int {
+	e.notifier.mu.Lock()
+	defer e.notifier.mu.Unlock()
+	return len(e.notifier.subs)
+}
+
 // notify signals every subscriber without blocking.
 func (n *notifier) notify() {
 	n.mu.Lock()
