@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"testing"
 	"time"
 
@@ -77,6 +78,22 @@ func TestOverviewBodyIsTheEncodingOfAFreshRead(t *testing.T) {
 	check("lock expired")
 	apply(&railyard.CreateRelease{Application: "app-25", Version: 1, Manifests: manifests})
 	check("application added between two")
+	// More rows than one piece of the gzip form holds (gzipPieceRows),
+	// then a change in the second piece only.
+	for b := range 2 {
+		var batch []railyard.Command
+		for i := range railyard.MaxBatchCommands {
+			batch = append(batch, &railyard.CreateRelease{Application: fmt.Sprintf("bulk-%03d", b*100+i), Version: 1, Manifests: manifests})
+		}
+		apply(batch...)
+	}
+	check("200 applications more")
+	apply(&railyard.Deploy{Application: "bulk-100", Environment: "prod", Version: 1})
+	check("a deploy in the second piece")
+	if os.Getenv("RAILYARD_DUMP_OVERVIEW_GZIP") != "" {
+		zipped := ts.do("GET", "/api/v1/overview", map[string]string{"Accept-Encoding": "gzip"}, nil)
+		noErr(t, os.WriteFile(os.Getenv("RAILYARD_DUMP_OVERVIEW_GZIP"), zipped.body, 0o600))
+	}
 }
 
 func gunzip(t *testing.T, b []byte) []byte {
