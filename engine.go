@@ -30,6 +30,8 @@ type Engine struct {
 	MaxManifestBytes int
 
 	notifier notifier
+	// overview is the last overview built (overview.go).
+	overview overviewCache
 }
 
 // NewEngine returns an engine over store.
@@ -373,6 +375,14 @@ func (e *Engine) Subscribe() (<-chan struct{}, func()) {
 		delete(n.subs, ch)
 		n.mu.Unlock()
 	}
+}
+
+// Subscribers counts the open subscriptions (Subscribe): what a reader of
+// the commits holds in the engine, for tests and metrics.
+func (e *Engine) Subscribers() int {
+	e.notifier.mu.Lock()
+	defer e.notifier.mu.Unlock()
+	return len(e.notifier.subs)
 }
 
 // notify signals every subscriber without blocking.

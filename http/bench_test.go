@@ -12,6 +12,7 @@ import (
 	"time"
 
 	railyard "github.com/railyard-cd/railyard"
+	"github.com/railyard-cd/railyard/storetest"
 )
 
 // benchManifest is a 10 KB manifest: a ConfigMap padded with data lines.
@@ -199,4 +200,62 @@ func newOverviewBenchServer(b *testing.B) *testServer {
 		b.Fatalf("seeded overview is wrong: %v", err)
 	}
 	return ts
+}
+
+// BenchmarkOverviewScale measures GET /api/v1/overview over the
+// installations of issue 12 (storetest.SeedOverview: 5,000 applications in
+// 20 environments, 6,000 in 50), each seeded once for its sub-benchmarks,
+// through a real HTTP client, with gzip as browsers ask for it:
+// "unchanged" serves the kept body, "deploy" follows a deployment before
+// each request (the engine patches its snapshot, one row is encoded
+// again, the body is compressed again). It reports the p95 and the body's
+// size on the wire.
+func BenchmarkOverviewScale(b *testing.B) {
+	for _, size := range [][2]int{{5000, 20}, {6000, 50}} {
+		apps, envs := size[0], size[1]
+		ts := newTestServer(b, Options{})
+		if err := storetest.SeedOverview(ctx, ts.db, apps, envs, t0); err != nil {
+			b.Fatal(err)
+		}
+		client := &nethttp.Client{Transport: &nethttp.Transport{DisableCompression: true}}
+		get := func(b *testing.B) int {
+			req, _ := nethttp.NewRequest("GET", ts.http.URL+"/api/v1/overview", nil)
+			req.Header.Set("Accept-Encoding", "gzip")
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n, err := io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != 200 {
+				b.Fatalf("got status %d, %v", resp.StatusCode, err)
+			}
+			return int(n)
+		}
+		get(b) // the first read after start reads everything
+		for _, deploy := range []bool{false, true} {
+			name := map[bool]string{false: "unchanged", true: "deploy"}[deploy]
+			b.Run(fmt.Sprintf("%dx%d/%s", apps, envs, name), func(b *testing.B) {
+				var latencies []time.Duration
+				var n, i int
+				for b.Loop() {
+					if deploy {
+						b.StopTimer()
+						i++
+						d := &railyard.Deploy{Application: fmt.Sprintf("service-%04d", i%apps), Environment: "env-00", Version: int64(1 + i%2)}
+						if _, err := ts.engine.ApplyOne(ctx, railyard.DefaultActor, d); err != nil {
+							b.Fatal(err)
+						}
+						b.StartTimer()
+					}
+					start := time.Now()
+					n = get(b)
+					latencies = append(latencies, time.Since(start))
+				}
+				slices.Sort(latencies)
+				b.ReportMetric(float64(latencies[len(latencies)*95/100].Microseconds())/1000, "p95-ms")
+				b.ReportMetric(float64(n)/1024, "gzip-KiB")
+			})
+		}
+	}
 }

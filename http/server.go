@@ -152,6 +152,8 @@ type Server struct {
 	budget *bodyBudget
 	// crossOrigin decides which requests come from another site.
 	crossOrigin *nethttp.CrossOriginProtection
+	// overview is the encoding of the last overview served (overview.go).
+	overview overviewBody
 }
 
 // handlerFunc is a handler that returns its error instead of writing it,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/railyard-cd/railyard"
 	"github.com/railyard-cd/railyard/sqlite"
+	"github.com/railyard-cd/railyard/storetest"
 )
 
 // benchClients is the number of concurrent clients of BenchmarkCreateRelease.
@@ -393,4 +394,53 @@ func fileSize(b *testing.B, path string) int64 {
 		b.Fatal(err)
 	}
 	return info.Size()
+}
+
+// BenchmarkOverviewScale measures Engine.Overview over the installations
+// of issue 12: 5,000 applications in 20 environments and 6,000 in 50 (see
+// storetest.SeedOverview), each seeded once for its sub-benchmarks:
+// "read" is a full read (a new engine each time, as after a start),
+// "unchanged" the engine's snapshot when nothing changed, "deploy" the
+// overview after each of a stream of deployments (the snapshot patched).
+func BenchmarkOverviewScale(b *testing.B) {
+	for _, size := range [][2]int{{5000, 20}, {6000, 50}} {
+		apps, envs := size[0], size[1]
+		db := open(b, filepath.Join(b.TempDir(), "overview.db"))
+		start := time.Now()
+		if err := storetest.SeedOverview(context.Background(), db, apps, envs, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("seeded %dx%d in %v", apps, envs, time.Since(start).Round(time.Millisecond))
+		overview := func(b *testing.B, eng *railyard.Engine) {
+			ov, err := eng.Overview(context.Background())
+			if err != nil || len(ov.Applications) != apps {
+				b.Fatalf("overview: %v", err)
+			}
+		}
+		b.Run(fmt.Sprintf("%dx%d/read", apps, envs), func(b *testing.B) {
+			for b.Loop() {
+				overview(b, railyard.NewEngine(db))
+			}
+		})
+		eng := railyard.NewEngine(db)
+		overview(b, eng)
+		b.Run(fmt.Sprintf("%dx%d/unchanged", apps, envs), func(b *testing.B) {
+			for b.Loop() {
+				overview(b, eng)
+			}
+		})
+		b.Run(fmt.Sprintf("%dx%d/deploy", apps, envs), func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				i++
+				d := &railyard.Deploy{Application: fmt.Sprintf("service-%04d", i%apps), Environment: "env-00", Version: int64(1 + i%2)}
+				b.StopTimer()
+				if _, err := eng.ApplyOne(context.Background(), railyard.DefaultActor, d); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				overview(b, eng)
+			}
+		})
+	}
 }

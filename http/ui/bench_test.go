@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	railyard "github.com/railyard-cd/railyard"
+	"github.com/railyard-cd/railyard/storetest"
 )
 
 // seedLarge builds the installation of the benchmarks: a chain of envs
@@ -80,6 +81,36 @@ func BenchmarkOverview1000x10(b *testing.B) {
 				size = rec.Body.Len()
 			}
 			b.ReportMetric(float64(size)/1024, "KiB/page")
+		})
+	}
+}
+
+// BenchmarkOverviewScale measures the server's work for the overview page
+// over the installations of issue 12 (storetest.SeedOverview: 5,000
+// applications in 20 environments, 6,000 in 50), gzip-compressed as
+// browsers ask for it, after a first view that warms the caches. It
+// reports the page's size on the wire.
+func BenchmarkOverviewScale(b *testing.B) {
+	for _, size := range [][2]int{{5000, 20}, {6000, 50}} {
+		apps, envs := size[0], size[1]
+		f := newFixture(b)
+		if err := storetest.SeedOverview(context.Background(), f.db, apps, envs, t0); err != nil {
+			b.Fatal(err)
+		}
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		f.h.ServeHTTP(httptest.NewRecorder(), req)
+		b.Run(fmt.Sprintf("%dx%d", apps, envs), func(b *testing.B) {
+			var size int
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				f.h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d", rec.Code)
+				}
+				size = rec.Body.Len()
+			}
+			b.ReportMetric(float64(size)/1024, "gzip-KiB")
 		})
 	}
 }

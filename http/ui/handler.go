@@ -67,12 +67,18 @@ type Handler struct {
 	// releases caches display versions for the overview.
 	releases *releaseIndex
 
+	// feed wakes the event streams (events.go), started with the first.
+	feedOnce sync.Once
+	feed     *liveFeed
+
 	closeOnce sync.Once
 	done      chan struct{}
 }
 
 // NewHandler returns the UI over engine. It parses the embedded templates
-// and hashes the embedded assets; it starts no goroutine.
+// and hashes the embedded assets; it starts no goroutine (the first
+// event stream starts the one that follows the engine's commits, until
+// Close).
 func NewHandler(engine *railyard.Engine, opts Options) *Handler {
 	h := &Handler{engine: engine, opts: opts, log: opts.Logger, key: opts.CSRFKey,
 		mux: http.NewServeMux(), releases: newReleaseIndex(), done: make(chan struct{})}
@@ -99,6 +105,7 @@ func (h *Handler) routes() {
 	h.mux.Handle("GET /envs/{env}", h.page(h.handleEnvironment))
 	h.mux.Handle("GET /locks", h.page(h.handleLocks))
 	h.mux.Handle("GET /history", h.page(h.handleHistory))
+	h.mux.Handle("GET /ui/overview/rows", h.page(h.handleOverviewRows))
 	h.mux.HandleFunc("GET /events", h.handleEvents)
 	h.mux.HandleFunc("GET /static/{hash}/{name}", h.assets.serve)
 	h.mux.Handle("GET /ui/identity", h.page(h.handleIdentity))

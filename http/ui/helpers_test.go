@@ -32,6 +32,7 @@ var (
 type fixture struct {
 	t   testing.TB
 	eng *railyard.Engine
+	db  *sqlite.DB
 	srv *httptest.Server
 	h   *ui.Handler
 
@@ -48,7 +49,7 @@ func newFixture(t testing.TB) *fixture {
 	if err := db.Open(); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, now: t0}
+	f := &fixture{t: t, now: t0, db: db}
 	f.eng = railyard.NewEngine(db)
 	f.eng.Now = f.clock
 	f.h = ui.NewHandler(f.eng, ui.Options{

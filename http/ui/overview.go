@@ -2,8 +2,11 @@ package ui
 
 import (
 	"html/template"
+	"math"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,8 +26,10 @@ type overviewView struct {
 	Envs   []overviewEnv
 	Rows   []overviewRow
 	// Body is the rows' markup (see gridRowsHTML).
-	Body  template.HTML
-	Total int
+	Body template.HTML
+	// Total counts the applications, Matching those that match the
+	// filter; Rows are those of them from From on.
+	Total, Matching, From int
 }
 
 // groupHeader is one cell of the group header row: consecutive
@@ -68,48 +73,141 @@ type lockMarker struct {
 	HTML string
 }
 
-// handleOverview renders GET /.
+// firstRows is how many rows the overview page renders; the page script
+// loads the rest in chunks of moreRows as the reader scrolls toward them
+// (GET /ui/overview/rows). At 6,000 applications in 50 environments the
+// whole grid is 300,000 cells and 30 MB of HTML, which Chromium needs
+// seconds to parse and lay out; the first screen is a few hundred KiB.
+const (
+	firstRows = 100
+	moreRows  = 500
+)
+
+// handleOverview renders GET /: the first rows of the grid, or, for the
+// live refresh, as many as the page shows (X-Railyard-Rows), or every row
+// with ?all=1 (the link for browsers without the script).
 func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, p *page) error {
 	ctx := r.Context()
 	if err := h.loadCommon(r, p); err != nil {
 		return err
 	}
-	ov, err := h.engine.Overview(ctx)
+	shown := firstRows
+	if n, err := strconv.Atoi(r.Header.Get("X-Railyard-Rows")); err == nil && n > shown {
+		shown = n
+	}
+	if r.URL.Query().Get("all") == "1" {
+		shown = math.MaxInt
+	}
+	v, err := h.overviewView(r, p, 0, shown)
 	if err != nil {
 		return err
-	}
-	apps, err := h.engine.FindApplications(ctx)
-	if err != nil {
-		return err
-	}
-	display, err := h.releases.displayVersions(ctx, h.engine, apps, ov)
-	if err != nil {
-		return err
-	}
-	p.Title, p.Nav = "Overview", "overview"
-	v := &overviewView{page: p, Team: r.URL.Query().Get("team"), Query: strings.TrimSpace(r.URL.Query().Get("q")),
-		Total: len(ov.Applications)}
-	v.Teams = teamsOf(ov)
-	v.Groups = groupHeaders(ov.Environments)
-	markers := newMarkerCache()
-	for _, env := range ov.Environments {
-		v.Envs = append(v.Envs, overviewEnv{Name: env.Name, Upstream: upstreamLabel(env)})
-	}
-	for _, app := range ov.Applications {
-		if !v.matches(app) {
-			continue
-		}
-		v.Rows = append(v.Rows, v.row(app, ov.Environments, display[app.Name], markers))
 	}
 	v.Body = gridRowsHTML(v.Rows)
 	envLocks, err := h.engine.FindLocks(ctx, railyard.LockFilter{Kind: railyard.LockEnvironment})
 	if err != nil {
 		return err
 	}
-	for i, env := range ov.Environments {
-		v.Envs[i].Locks = countLocks(envLocks, env.Name, p.Now)
+	for i := range v.Envs {
+		v.Envs[i].Locks = countLocks(envLocks, v.Envs[i].Name, p.Now)
 	}
 	return h.render(w, r, "overview", v, p)
+}
+
+// handleOverviewRows answers GET /ui/overview/rows?from=N (with the
+// overview's team and q): the grid's rows from the N-th matching
+// application on, at most moreRows of them, followed by the row that
+// loads the next ones if any remain.
+func (h *Handler) handleOverviewRows(w http.ResponseWriter, r *http.Request, p *page) error {
+	from, err := strconv.Atoi(r.URL.Query().Get("from"))
+	if err != nil || from < 0 {
+		return railyard.Errorf(railyard.EINVALID, "from must be a row number (0 or more), got %q",
+			railyard.Truncate(r.URL.Query().Get("from"), 40)).WithField("from")
+	}
+	v, err := h.overviewView(r, p, from, moreRows)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString(string(gridRowsHTML(v.Rows)))
+	writeMoreRow(&b, v)
+	return h.writeHTML(w, r, b.String())
+}
+
+// overviewView builds the grid's view with the rows [from, from+n) of
+// the matching applications.
+func (h *Handler) overviewView(r *http.Request, p *page, from, n int) (*overviewView, error) {
+	ctx := r.Context()
+	ov, err := h.engine.Overview(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p.Title, p.Nav = "Overview", "overview"
+	v := &overviewView{page: p, Team: r.URL.Query().Get("team"), Query: strings.TrimSpace(r.URL.Query().Get("q")),
+		Total: len(ov.Applications), From: from}
+	v.Teams = teamsOf(ov)
+	v.Groups = groupHeaders(ov.Environments)
+	for _, env := range ov.Environments {
+		v.Envs = append(v.Envs, overviewEnv{Name: env.Name, Upstream: upstreamLabel(env)})
+	}
+	var matching []*railyard.OverviewApplication
+	for _, app := range ov.Applications {
+		if v.matches(app) {
+			matching = append(matching, app)
+		}
+	}
+	v.Matching = len(matching)
+	from = min(from, len(matching))
+	shown := matching[from : from+min(n, len(matching)-from)]
+	apps, err := h.engine.FindApplications(ctx)
+	if err != nil {
+		return nil, err
+	}
+	display, err := h.releases.displayVersions(ctx, h.engine, apps, &railyard.Overview{Environments: ov.Environments, Applications: shown})
+	if err != nil {
+		return nil, err
+	}
+	markers := newMarkerCache()
+	for _, app := range shown {
+		v.Rows = append(v.Rows, v.row(app, ov.Environments, display[app.Name], markers))
+	}
+	return v, nil
+}
+
+// MoreURL is where the rows after those shown are loaded from; "" when
+// every matching row is shown.
+func (v *overviewView) MoreURL() string {
+	next := v.From + len(v.Rows)
+	if next >= v.Matching {
+		return ""
+	}
+	q := url.Values{"from": {strconv.Itoa(next)}}
+	if v.Team != "" {
+		q.Set("team", v.Team)
+	}
+	if v.Query != "" {
+		q.Set("q", v.Query)
+	}
+	return "/ui/overview/rows?" + q.Encode()
+}
+
+// MoreRow is the markup of the row that loads the next rows, if any
+// remain (see writeMoreRow).
+func (v *overviewView) MoreRow() template.HTML {
+	var b strings.Builder
+	writeMoreRow(&b, v)
+	return template.HTML(b.String())
+}
+
+// AllURL shows every matching row, for browsers without the script.
+func (v *overviewView) AllURL() string {
+	q := url.Values{"all": {"1"}}
+	if v.Team != "" {
+		q.Set("team", v.Team)
+	}
+	if v.Query != "" {
+		q.Set("q", v.Query)
+	}
+	return "/?" + q.Encode()
 }
 
 // matches applies the team filter and the name search.

@@ -1,7 +1,12 @@
 package ui
 
 import (
+	"compress/gzip"
+	"fmt"
+	"html"
 	"html/template"
+	"io"
+	"net/http"
 	"net/url"
 	"strings"
 )
@@ -38,6 +43,39 @@ func gridRowsHTML(rows []overviewRow) template.HTML {
 		b.WriteString("</tr>\n")
 	}
 	return template.HTML(b.String())
+}
+
+// writeMoreRow writes, when rows remain after v's, the row that loads
+// them: the page script fetches its data-more URL when it scrolls into
+// view; without the script its link shows every row.
+func writeMoreRow(b *strings.Builder, v *overviewView) {
+	more := v.MoreURL()
+	if more == "" {
+		return
+	}
+	fmt.Fprintf(b, `<tr class="more" data-more="%s"><td colspan="%d">`, html.EscapeString(more), len(v.Envs)+1)
+	fmt.Fprintf(b, `%d more applications: <a href="%s">show all</a></td></tr>`, v.Matching-v.From-len(v.Rows), html.EscapeString(v.AllURL()))
+	b.WriteString("\n")
+}
+
+// writeHTML answers a fragment of a page, compressed when the browser
+// accepts gzip.
+func (h *Handler) writeHTML(w http.ResponseWriter, r *http.Request, body string) error {
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/html; charset=utf-8")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Add("Vary", "Accept-Encoding")
+	if len(body) < 1024 || !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		_, _ = io.WriteString(w, body)
+		return nil
+	}
+	hdr.Set("Content-Encoding", "gzip")
+	zw := gzipPool.Get().(*gzip.Writer)
+	defer gzipPool.Put(zw)
+	zw.Reset(w)
+	_, _ = io.WriteString(zw, body)
+	_ = zw.Close()
+	return nil
 }
 
 // writeCell writes one cell: running version, queued version, lock

@@ -81,7 +81,9 @@
     if (!force && editing()) { stale.hidden = false; return; }
     busy = true;
     stale.hidden = true;
-    fetch(location.href, { headers: { "X-Railyard-Live": "1" }, credentials: "same-origin", cache: "no-store" })
+    // The overview renders as many rows as the page has loaded.
+    var rows = String(document.querySelectorAll("#grid tbody tr:not(.more)").length);
+    fetch(location.href, { headers: { "X-Railyard-Live": "1", "X-Railyard-Rows": rows }, credentials: "same-origin", cache: "no-store" })
       .then(function (res) { return res.ok || res.status === 404 ? res.text() : Promise.reject(res.status); })
       .then(swap)
       .catch(function () { /* the next event tries again */ })
@@ -126,6 +128,32 @@
     filter.addEventListener("change", function () { clearTimeout(timer); apply(); });
     filter.addEventListener("submit", function (e) { e.preventDefault(); clearTimeout(timer); apply(); });
   }
+
+  // The overview's remaining rows, loaded in chunks as the grid scrolls
+  // toward the row that stands for them (whose link, without the script,
+  // shows every row).
+  function loadMore() {
+    var row = document.querySelector("#grid tr.more");
+    var wrap = row && row.closest(".grid-wrap");
+    if (!wrap || !window.IntersectionObserver) return;
+    var watch = new IntersectionObserver(function (entries) {
+      if (!entries.some(function (e) { return e.isIntersecting; })) return;
+      watch.disconnect();
+      fetch(row.dataset.more, { credentials: "same-origin", cache: "no-store" })
+        .then(function (res) { return res.ok ? res.text() : Promise.reject(res.status); })
+        .then(function (html) {
+          if (!row.isConnected) return; // a live refresh replaced the grid
+          var tpl = document.createElement("template");
+          tpl.innerHTML = "<table><tbody>" + html + "</tbody></table>";
+          row.replaceWith.apply(row, Array.prototype.slice.call(tpl.content.querySelector("tbody").children));
+          loadMore();
+        })
+        .catch(function () { /* the row's link still shows every row */ });
+    }, { root: wrap, rootMargin: "2000px 0px" });
+    watch.observe(row);
+  }
+  loadMore();
+  document.addEventListener("railyard:refreshed", loadMore);
 
   // A blocked deploy: move the focus to what needs a decision.
   var blocked = document.getElementById("blocked-title");
