@@ -51,6 +51,32 @@ func openPackWriter(ctx context.Context, g *gitcli.Git, ref string, base pack.ID
 	return w, nil
 }
 
+// openTailWriter is the exporter's openWriterFunc: a pack writer that
+// continues the tail the last batch left (see package pack's tail.go), so
+// that the cost of a batch does not grow with the directories it changes.
+func (x *Exporter) openTailWriter(ctx context.Context, g *gitcli.Git, ref string, base pack.ID) (treeWriter, error) {
+	t := x.tail
+	x.tail = nil // the writer owns it now
+	w, err := pack.Continue(ctx, g, ref, base, t)
+	if err != nil {
+		return nil, err // not a nil *pack.Writer in a non-nil interface
+	}
+	return w, nil
+}
+
+// keepTail keeps what a finished batch of w leaves the next one.
+func (x *Exporter) keepTail(w treeWriter) {
+	if tw, ok := w.(interface{ Tail() *pack.Tail }); ok {
+		x.tail = tw.Tail()
+	}
+}
+
+// releaseTail gives up the tail, for the repack to roll it up.
+func (x *Exporter) releaseTail() {
+	x.tail.Release()
+	x.tail = nil
+}
+
 // signature is who did something at t, as a commit records it.
 func signature(who railyard.Actor, t time.Time) pack.Signature {
 	return pack.Signature{Name: who.Name, Email: who.Email, When: t}

@@ -102,9 +102,11 @@ type Exporter struct {
 	mu     sync.Mutex
 	status railyard.ExportStatus
 
-	// openWriter starts the writer of a batch: openPackWriter, or in
-	// tests the fast-import oracle.
+	// openWriter starts the writer of a batch: openTailWriter, or in
+	// tests openPackWriter or the fast-import oracle.
 	openWriter openWriterFunc
+	// tail is what the last batch left the next (build.go).
+	tail *pack.Tail
 
 	// failAt lets tests crash the exporter between the steps of a push.
 	failAt func(step string) error
@@ -161,7 +163,8 @@ func NewExporter(src EventSource, cfg Config) *Exporter {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	x := &Exporter{src: src, cfg: cfg, idx: newIndex(), openWriter: openPackWriter}
+	x := &Exporter{src: src, cfg: cfg, idx: newIndex()}
+	x.openWriter = x.openTailWriter
 	x.git = &gitcli.Git{Dir: cfg.Dir, Env: remoteEnv(cfg), Timeout: cfg.GitTimeout}
 	x.status.Enabled = true
 	x.status.State = railyard.ExportStateOK
@@ -191,6 +194,9 @@ func (x *Exporter) Open(ctx context.Context) error {
 		}
 	}
 	if err := removeTemporaryFiles(x.cfg.Dir); err != nil {
+		return fmt.Errorf("gitrepo: %w", err)
+	}
+	if err := pack.RemoveTailKeeps(ctx, x.git); err != nil {
 		return fmt.Errorf("gitrepo: %w", err)
 	}
 	// The exporter repacks in the background itself (maintain.go); git's
@@ -455,6 +461,7 @@ func (x *Exporter) build(ctx context.Context, events []*railyard.Event) (tip str
 	if err := w.Finish(ctx); err != nil {
 		return "", -1, err
 	}
+	x.keepTail(w)
 	out, err := x.git.Run(ctx, "rev-parse", "--verify", exportRef)
 	if err != nil {
 		return "", -1, err
@@ -490,6 +497,7 @@ func (x *Exporter) Run(ctx context.Context) {
 	defer cancel()
 	maint := &repacker{x: x}
 	defer maint.wait()
+	defer x.releaseTail()
 	backoff := time.Duration(0)
 	for {
 		before := x.batches
