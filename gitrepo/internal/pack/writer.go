@@ -231,6 +231,14 @@ func (w *Writer) fail(err error) {
 	}
 }
 
+// CatFile returns the cat-file the Writer reads the repository through,
+// for the caller's own lookups until Finish or Abort closes it.
+func (w *Writer) CatFile() *gitcli.CatFile { return w.cat }
+
+// Tip returns the last commit written, or the base (zero for none): what
+// Finish moves the ref to.
+func (w *Writer) Tip() ID { return w.parent }
+
 // Err returns the first error of the batch, nil if none.
 func (w *Writer) Err() error { return w.err }
 
