@@ -57,6 +57,11 @@ func openPackWriter(ctx context.Context, g *gitcli.Git, ref string, base pack.ID
 func (x *Exporter) openTailWriter(ctx context.Context, g *gitcli.Git, ref string, base pack.ID) (treeWriter, error) {
 	t := x.tail
 	x.tail = nil // the writer owns it now
+	if x.local() {
+		// publish moves the branch itself, from the writer's Tip: the
+		// work ref would cost a git process per batch and serve nothing.
+		ref = ""
+	}
 	w, err := pack.Continue(ctx, g, ref, base, t)
 	if err != nil {
 		return nil, err // not a nil *pack.Writer in a non-nil interface

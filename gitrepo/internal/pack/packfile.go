@@ -199,13 +199,16 @@ func appendOfsOffset(buf []byte, ofs int64) []byte {
 // pack-<checksum>.pack and .idx. The pack goes first: Git finds packs by
 // their index, so a reader never sees an index without its pack.
 func (p *packFile) install() error {
-	_, err := p.installKept(false)
-	return err
+	if _, err := p.installKept(false); err != nil {
+		return err
+	}
+	return syncDir(p.dir)
 }
 
 // installKept is install, with a .keep file (a tail's) if keep, written
-// before the index makes the pack visible. It returns the installed
-// pack's path without its extension.
+// before the index makes the pack visible, and without syncing the
+// directory: a batch of two packs syncs it once. It returns the
+// installed pack's path without its extension.
 func (p *packFile) installKept(keep bool) (string, error) {
 	sum, err := p.complete()
 	if err != nil {
@@ -247,7 +250,7 @@ func (p *packFile) installAs(base string, sum [20]byte) error {
 		os.Remove(idx)
 		return fmt.Errorf("install pack index: %w", err)
 	}
-	return syncDir(p.dir)
+	return nil
 }
 
 // complete writes the object count and the trailing checksum of the

@@ -135,7 +135,8 @@ func RemoveTailKeeps(ctx context.Context, git *gitcli.Git) error {
 // none): if t is at base, the batch continues its tree model and its tail
 // pack; otherwise (the branch moved, an export failed) t is released and
 // the batch starts afresh. Either way the Writer owns t. After Finish,
-// Tail returns what the next batch continues.
+// Tail returns what the next batch continues. An empty ref is moved by
+// the caller (Tip says where to): Finish then runs no git command.
 func Continue(ctx context.Context, git *gitcli.Git, ref string, base ID, t *Tail) (*Writer, error) {
 	if t != nil && (t.tip != base || base.IsZero()) {
 		t.Release()

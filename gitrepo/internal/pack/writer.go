@@ -509,19 +509,24 @@ func (w *Writer) Finish(ctx context.Context) error {
 			w.prev = nil
 		}
 		w.discard()
-	default:
+	case !w.tail:
 		if err := w.pack.install(); err != nil {
+			return err
+		}
+	default:
+		if _, err := w.pack.installKept(false); err != nil {
 			w.discard()
 			return err
 		}
-		if w.tail {
-			if err := w.finishTail(); err != nil {
-				w.discard()
-				return err
-			}
+		if err := w.finishTail(); err != nil {
+			w.discard()
+			return err
+		}
+		if err := syncDir(w.pack.dir); err != nil {
+			return err
 		}
 	}
-	if w.parent.IsZero() {
+	if w.parent.IsZero() || w.ref == "" {
 		return nil
 	}
 	if _, err := w.git.Run(ctx, "update-ref", w.ref, w.parent.String()); err != nil {
