@@ -51,6 +51,109 @@ func openPackWriter(ctx context.Context, g *gitcli.Git, ref string, base pack.ID
 	return w, nil
 }
 
+// openTailWriter is the exporter's openWriterFunc: a pack writer that
+// continues the tail the last batch left (see package pack's tail.go), so
+// that the cost of a batch does not grow with the directories it changes.
+func (x *Exporter) openTailWriter(ctx context.Context, g *gitcli.Git, ref string, base pack.ID) (treeWriter, error) {
+	t := x.tail
+	x.tail = nil // the writer owns it now
+	if x.local() {
+		// publish moves the branch itself, from the writer's Tip: the
+		// work ref would cost a git process per batch and serve nothing.
+		ref = ""
+	}
+	w, err := pack.Continue(ctx, g, ref, base, t)
+	if err != nil {
+		return nil, err // not a nil *pack.Writer in a non-nil interface
+	}
+	return w, nil
+}
+
+// keepTail keeps what a finished batch of w leaves the next one.
+func (x *Exporter) keepTail(w treeWriter) {
+	if tw, ok := w.(interface{ Tail() *pack.Tail }); ok {
+		x.tail = tw.Tail()
+	}
+}
+
+// batchCat returns the cat-file a batch's lookups read through: the
+// writer's own if it has one (a git process fewer per batch), else a new
+// one, which the returned function closes.
+func batchCat(ctx context.Context, g *gitcli.Git, w treeWriter) (*gitcli.CatFile, func(), error) {
+	if wc, ok := w.(interface{ CatFile() *gitcli.CatFile }); ok {
+		return wc.CatFile(), func() {}, nil
+	}
+	cat, err := gitcli.OpenCatFile(ctx, g)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cat, func() { cat.Close() }, nil
+}
+
+// batchTip returns the commit a finished batch of w ends with: the
+// writer's last if it tells, else what the work ref points at.
+func (x *Exporter) batchTip(ctx context.Context, w treeWriter) (string, error) {
+	if wt, ok := w.(interface{ Tip() pack.ID }); ok && !wt.Tip().IsZero() {
+		return wt.Tip().String(), nil
+	}
+	out, err := x.git.Run(ctx, "rev-parse", "--verify", exportRef)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(out), nil
+}
+
+// releaseTail gives up the tail, for the repack to roll it up.
+func (x *Exporter) releaseTail() {
+	x.tail.Release()
+	x.tail = nil
+}
+
+// A batch's events are held in memory twice over, decoded, while the next
+// batch is read: with 10 environments of 10 KB manifests, 500 release
+// events are 100 MB. So batches are bounded by bytes as well as by
+// Config.BatchSize: each read asks for as many events as fit batchBytes
+// at the size of the events just read, and at most twice as many as the
+// last read. A read that found fewer events than it asked for has caught
+// up, and the next starts again at firstLimit: a new backlog of big events
+// never arrives whole, and a burst of small ones reaches BatchSize after a
+// few batches.
+const (
+	batchBytes = 8 << 20
+	firstLimit = 16
+)
+
+// nextLimit returns how many events the read after events asks for,
+// given the last read's limit and Config.BatchSize.
+func nextLimit(last, batchSize int, events []*railyard.Event) int {
+	n := 0
+	for _, ev := range events {
+		n += eventBytes(ev)
+	}
+	limit := 2 * last
+	if len(events) < last {
+		limit = firstLimit
+	}
+	if n > 0 {
+		limit = min(limit, batchBytes*len(events)/n)
+	}
+	return max(1, min(limit, batchSize))
+}
+
+// eventBytes estimates the bytes an event holds: its payload, which has
+// a release's manifests, and the manifests again in its changes.
+func eventBytes(ev *railyard.Event) int {
+	n := len(ev.Payload) + len(ev.Description)
+	for i := range ev.Changes {
+		if r := ev.Changes[i].Release; r != nil {
+			for _, m := range r.Manifests {
+				n += len(m)
+			}
+		}
+	}
+	return n
+}
+
 // signature is who did something at t, as a commit records it.
 func signature(who railyard.Actor, t time.Time) pack.Signature {
 	return pack.Signature{Name: who.Name, Email: who.Email, When: t}

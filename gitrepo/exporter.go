@@ -98,13 +98,17 @@ type Exporter struct {
 	exported int64
 	ready    bool
 	batches  int
+	// limit is how many events the next batch reads (see nextLimit).
+	limit int
 
 	mu     sync.Mutex
 	status railyard.ExportStatus
 
-	// openWriter starts the writer of a batch: openPackWriter, or in
-	// tests the fast-import oracle.
+	// openWriter starts the writer of a batch: openTailWriter, or in
+	// tests openPackWriter or the fast-import oracle.
 	openWriter openWriterFunc
+	// tail is what the last batch left the next (build.go).
+	tail *pack.Tail
 
 	// failAt lets tests crash the exporter between the steps of a push.
 	failAt func(step string) error
@@ -150,7 +154,7 @@ func NewExporter(src EventSource, cfg Config) *Exporter {
 		cfg.PollInterval = 5 * time.Second
 	}
 	if cfg.RepackEvery <= 0 {
-		cfg.RepackEvery = 8
+		cfg.RepackEvery = 32
 	}
 	if cfg.GitTimeout <= 0 {
 		cfg.GitTimeout = DefaultGitTimeout
@@ -161,7 +165,9 @@ func NewExporter(src EventSource, cfg Config) *Exporter {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	x := &Exporter{src: src, cfg: cfg, idx: newIndex(), openWriter: openPackWriter}
+	x := &Exporter{src: src, cfg: cfg, idx: newIndex()}
+	x.openWriter = x.openTailWriter
+	x.limit = min(firstLimit, cfg.BatchSize)
 	x.git = &gitcli.Git{Dir: cfg.Dir, Env: remoteEnv(cfg), Timeout: cfg.GitTimeout}
 	x.status.Enabled = true
 	x.status.State = railyard.ExportStateOK
@@ -191,6 +197,9 @@ func (x *Exporter) Open(ctx context.Context) error {
 		}
 	}
 	if err := removeTemporaryFiles(x.cfg.Dir); err != nil {
+		return fmt.Errorf("gitrepo: %w", err)
+	}
+	if err := pack.RemoveTailKeeps(ctx, x.git); err != nil {
 		return fmt.Errorf("gitrepo: %w", err)
 	}
 	// The exporter repacks in the background itself (maintain.go); git's
@@ -276,7 +285,7 @@ func (x *Exporter) sync(ctx context.Context) error {
 			f, next = <-next, nil
 		}
 		if !prefetched || f.after != x.exported { // none, or a rebuild went back
-			f = x.readEvents(ctx, x.exported)
+			f = x.readEvents(ctx, x.exported, x.limit)
 		}
 		if f.err != nil {
 			return fmt.Errorf("read events: %w", f.err)
@@ -284,7 +293,8 @@ func (x *Exporter) sync(ctx context.Context) error {
 		if len(f.events) == 0 {
 			return nil
 		}
-		next = x.prefetch(ctx, f.events[len(f.events)-1].ID)
+		x.limit = nextLimit(x.limit, x.cfg.BatchSize, f.events)
+		next = x.prefetch(ctx, f.events[len(f.events)-1].ID, x.limit)
 		if err := x.exportBatch(ctx, f.events); err != nil {
 			if errors.Is(err, errRejected) && rebuilds < maxRebuilds {
 				rebuilds++
@@ -303,16 +313,17 @@ type fetchedEvents struct {
 	err    error
 }
 
-// readEvents reads the batch of events after id.
-func (x *Exporter) readEvents(ctx context.Context, after int64) fetchedEvents {
-	events, err := x.src.FindEvents(ctx, railyard.EventFilter{AfterID: after, Ascending: true, Limit: x.cfg.BatchSize})
+// readEvents reads the batch of at most limit events after id.
+func (x *Exporter) readEvents(ctx context.Context, after int64, limit int) fetchedEvents {
+	limit = max(1, min(limit, x.cfg.BatchSize))
+	events, err := x.src.FindEvents(ctx, railyard.EventFilter{AfterID: after, Ascending: true, Limit: limit})
 	return fetchedEvents{after: after, events: events, err: err}
 }
 
 // prefetch reads the batch of events after id in the background. A panic
 // there is returned as the batch's error: a goroutine's panic could not
 // be recovered by Sync.
-func (x *Exporter) prefetch(ctx context.Context, after int64) <-chan fetchedEvents {
+func (x *Exporter) prefetch(ctx context.Context, after int64, limit int) <-chan fetchedEvents {
 	ch := make(chan fetchedEvents, 1)
 	go func() {
 		defer func() {
@@ -320,7 +331,7 @@ func (x *Exporter) prefetch(ctx context.Context, after int64) <-chan fetchedEven
 				ch <- fetchedEvents{after: after, err: recovered(0, v)}
 			}
 		}()
-		ch <- x.readEvents(ctx, after)
+		ch <- x.readEvents(ctx, after, limit)
 	}()
 	return ch
 }
@@ -433,11 +444,11 @@ func (x *Exporter) build(ctx context.Context, events []*railyard.Event) (tip str
 			w.Abort()
 		}
 	}()
-	cat, err := gitcli.OpenCatFile(ctx, x.git)
+	cat, closeCat, err := batchCat(ctx, x.git, w)
 	if err != nil {
 		return "", -1, err
 	}
-	defer cat.Close()
+	defer closeCat()
 	lookupBase := x.base
 	if lookupBase == "" {
 		lookupBase = emptyTree
@@ -455,11 +466,9 @@ func (x *Exporter) build(ctx context.Context, events []*railyard.Event) (tip str
 	if err := w.Finish(ctx); err != nil {
 		return "", -1, err
 	}
-	out, err := x.git.Run(ctx, "rev-parse", "--verify", exportRef)
-	if err != nil {
-		return "", -1, err
-	}
-	return strings.TrimSpace(out), -1, nil
+	x.keepTail(w)
+	tip, err = x.batchTip(ctx, w)
+	return tip, -1, err
 }
 
 // push pushes tip to the remote branch, refusing anything but a
@@ -490,6 +499,7 @@ func (x *Exporter) Run(ctx context.Context) {
 	defer cancel()
 	maint := &repacker{x: x}
 	defer maint.wait()
+	defer x.releaseTail()
 	backoff := time.Duration(0)
 	for {
 		before := x.batches

@@ -58,6 +58,9 @@ type packFile struct {
 	objs []packedObject
 	ids  map[ID]int // object id → index in objs
 	hdr  []byte     // scratch for object headers
+	// mem, when not nil, keeps a copy of everything written: the bytes
+	// of a tail pack, which the next batch's tail starts with.
+	mem []byte
 }
 
 // packedObject is an object written to the pack.
@@ -68,9 +71,10 @@ type packedObject struct {
 	depth  int // length of its delta chain: 0 for a whole object
 }
 
-// createPackFile starts a pack in dir (objects/pack). The temporary name
-// is the one Git uses, so `git gc` removes it if the process dies.
-func createPackFile(dir string) (*packFile, error) {
+// createPackFile starts a pack in dir (objects/pack), keeping a copy of
+// its bytes in memory if retain (a tail's). The temporary name is the one
+// Git uses, so `git gc` removes it if the process dies.
+func createPackFile(dir string, retain bool) (*packFile, error) {
 	f, err := os.CreateTemp(dir, "tmp_pack_")
 	if err != nil {
 		return nil, fmt.Errorf("create pack: %w", err)
@@ -78,6 +82,9 @@ func createPackFile(dir string) (*packFile, error) {
 	p := &packFile{dir: dir, f: f, w: bufio.NewWriterSize(f, 256<<10), ids: map[ID]int{}}
 	p.zw, _ = zlib.NewWriterLevel(p, packCompression) // the levels are valid
 	p.zs, _ = zlib.NewWriterLevel(p, zlib.NoCompression)
+	if retain {
+		p.mem = []byte{}
+	}
 	// "PACK", version 2, and the object count finish fills in.
 	if _, err := p.Write([]byte{'P', 'A', 'C', 'K', 0, 0, 0, 2, 0, 0, 0, 0}); err != nil {
 		p.discard()
@@ -90,9 +97,26 @@ func createPackFile(dir string) (*packFile, error) {
 // the current object. zlib writes through it.
 func (p *packFile) Write(b []byte) (int, error) {
 	p.crc = crc32.Update(p.crc, crc32.IEEETable, b)
+	if p.mem != nil {
+		p.mem = append(p.mem, b...)
+	}
 	n, err := p.w.Write(b)
 	p.off += int64(n)
 	return n, err
+}
+
+// resume starts the pack with the bytes and objects of the tail pack t,
+// which it takes over: the objects keep their offsets, so deltas against
+// them are ordinary OFS_DELTAs. The object count in the copied header is
+// patched by complete.
+func (p *packFile) resume(t *tailPack) error {
+	if _, err := p.w.Write(t.data[12:]); err != nil { // the header is written
+		return fmt.Errorf("write pack: %w", err)
+	}
+	p.mem = t.data
+	p.off = int64(len(t.data))
+	p.objs, p.ids = t.objs, t.ids
+	return nil
 }
 
 // lookup returns the object id if the pack already holds it.
@@ -175,11 +199,39 @@ func appendOfsOffset(buf []byte, ofs int64) []byte {
 // pack-<checksum>.pack and .idx. The pack goes first: Git finds packs by
 // their index, so a reader never sees an index without its pack.
 func (p *packFile) install() error {
+	if _, err := p.installKept(false); err != nil {
+		return err
+	}
+	return syncDir(p.dir)
+}
+
+// installKept is install, with a .keep file (a tail's) if keep, written
+// before the index makes the pack visible, and without syncing the
+// directory: a batch of two packs syncs it once. It returns the
+// installed pack's path without its extension.
+func (p *packFile) installKept(keep bool) (string, error) {
 	sum, err := p.complete()
 	if err != nil {
 		p.discard()
-		return err
+		return "", err
 	}
+	base := filepath.Join(p.dir, "pack-"+hex.EncodeToString(sum[:]))
+	if keep {
+		if err := os.WriteFile(base+".keep", []byte(tailKeep), 0o644); err != nil {
+			p.discard()
+			return "", fmt.Errorf("write pack keep file: %w", err)
+		}
+	}
+	if err := p.installAs(base, sum); err != nil {
+		os.Remove(base + ".keep")
+		return "", err
+	}
+	return base, nil
+}
+
+// installAs writes the index of the completed pack and moves both into
+// place as base.pack and base.idx.
+func (p *packFile) installAs(base string, sum [20]byte) error {
 	if err := closeReadOnly(p.f); err != nil {
 		p.discard()
 		return fmt.Errorf("write pack: %w", err)
@@ -189,7 +241,6 @@ func (p *packFile) install() error {
 		p.discard()
 		return err
 	}
-	base := filepath.Join(p.dir, "pack-"+hex.EncodeToString(sum[:]))
 	if err := os.Rename(p.f.Name(), base+".pack"); err != nil {
 		os.Remove(idx)
 		p.discard()
@@ -199,7 +250,7 @@ func (p *packFile) install() error {
 		os.Remove(idx)
 		return fmt.Errorf("install pack index: %w", err)
 	}
-	return syncDir(p.dir)
+	return nil
 }
 
 // complete writes the object count and the trailing checksum of the
@@ -215,7 +266,10 @@ func (p *packFile) complete() ([20]byte, error) {
 		return sum, fmt.Errorf("write pack: %w", err)
 	}
 	h := sha1.New()
-	if _, err := io.Copy(h, io.NewSectionReader(p.f, 0, p.off)); err != nil {
+	if p.mem != nil { // what was written is at hand
+		copy(p.mem[8:12], count[:])
+		h.Write(p.mem)
+	} else if _, err := io.Copy(h, io.NewSectionReader(p.f, 0, p.off)); err != nil {
 		return sum, fmt.Errorf("read pack back: %w", err)
 	}
 	h.Sum(sum[:0])

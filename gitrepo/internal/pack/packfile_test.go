@@ -18,11 +18,11 @@ import (
 func TestPackIndexMatchesIndexPack(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	p, err := createPackFile(dir)
+	p, err := createPackFile(dir, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &Writer{pack: p, h: sha1.New(), versions: map[string]*treeVersion{}}
+	w := &Writer{pack: p, trees: p, h: sha1.New(), versions: map[string]*treeVersion{}}
 	for i := 0; i < 300; i++ {
 		w.Blob([]byte(strings.Repeat(fmt.Sprintf("object %d\n", i), i)))
 	}

@@ -78,7 +78,17 @@ type Writer struct {
 	ref  string
 	cat  *gitcli.CatFile
 	pack *packFile
-	root *treeNode
+	// trees is the pack of the batch's trees: pack itself, or for a
+	// batch of Continue the new tail pack (tail.go).
+	trees *packFile
+	root  *treeNode
+	// Continue's: the tail pack the new one replaces (nil if none), what
+	// the next batch continues after Finish, and the raw bytes of the
+	// trees this batch wrote, counted once per directory.
+	tail    bool
+	prev    *tailPack
+	next    *Tail
+	touched int64
 
 	parent  ID // the last commit written, or base; zero for none
 	commits int
@@ -102,6 +112,8 @@ type Writer struct {
 type treeVersion struct {
 	raw []byte
 	obj packedObject
+	// batch is the Writer that last wrote a version of the path.
+	batch *Writer
 }
 
 // Open starts a batch of commits on top of the commit base (the zero ID
@@ -109,6 +121,12 @@ type treeVersion struct {
 // the last of them the target of ref. The batch reads the repository
 // through a cat-file that runs until Finish or Abort, or until ctx ends.
 func Open(ctx context.Context, git *gitcli.Git, ref string, base ID) (*Writer, error) {
+	return open(ctx, git, ref, base, false, nil)
+}
+
+// open is Open, or if tail Continue with t (nil for none), which is then
+// at base.
+func open(ctx context.Context, git *gitcli.Git, ref string, base ID, tail bool, t *Tail) (*Writer, error) {
 	dir, err := packDir(ctx, git)
 	if err != nil {
 		return nil, err
@@ -119,13 +137,24 @@ func Open(ctx context.Context, git *gitcli.Git, ref string, base ID) (*Writer, e
 	}
 	w := &Writer{git: git, ref: ref, cat: cat, h: sha1.New(),
 		versions: map[string]*treeVersion{}, known: map[ID]bool{}}
-	if err := w.loadBase(base); err != nil {
+	if t != nil {
+		w.root, w.parent, w.versions = t.root, t.tip, t.versions
+	} else if err := w.loadBase(base); err != nil {
 		cat.Close()
 		return nil, err
 	}
-	if w.pack, err = createPackFile(dir); err != nil {
+	if w.pack, err = createPackFile(dir, false); err != nil {
 		cat.Close()
 		return nil, err
+	}
+	w.trees = w.pack
+	if tail {
+		w.tail = true
+		if err := w.openTrees(dir, t); err != nil {
+			w.pack.discard()
+			cat.Close()
+			return nil, err
+		}
 	}
 	return w, nil
 }
@@ -201,6 +230,14 @@ func (w *Writer) fail(err error) {
 		w.err = err
 	}
 }
+
+// CatFile returns the cat-file the Writer reads the repository through,
+// for the caller's own lookups until Finish or Abort closes it.
+func (w *Writer) CatFile() *gitcli.CatFile { return w.cat }
+
+// Tip returns the last commit written, or the base (zero for none): what
+// Finish moves the ref to.
+func (w *Writer) Tip() ID { return w.parent }
 
 // Err returns the first error of the batch, nil if none.
 func (w *Writer) Err() error { return w.err }
@@ -424,12 +461,12 @@ func (w *Writer) storeTree(path string, id ID, raw []byte) error {
 		v = &treeVersion{}
 		w.versions[path] = v
 	}
-	obj, ok := w.pack.lookup(id)
+	obj, ok := w.trees.lookup(id)
 	if !ok && v.raw != nil && v.obj.depth < maxDeltaDepth {
 		// fast-import's rule: a delta must save at least an id's length.
 		if w.delta = appendDelta(w.delta[:0], v.raw, raw); len(w.delta) < len(raw)-20 {
 			var err error
-			if obj, err = w.pack.writeDelta(id, v.obj, w.delta); err != nil {
+			if obj, err = w.trees.writeDelta(id, v.obj, w.delta); err != nil {
 				return err
 			}
 			ok = true
@@ -437,12 +474,16 @@ func (w *Writer) storeTree(path string, id ID, raw []byte) error {
 	}
 	if !ok {
 		var err error
-		if obj, err = w.pack.writeWhole(id, objTree, raw); err != nil {
+		if obj, err = w.trees.writeWhole(id, objTree, raw); err != nil {
 			return err
 		}
 	}
 	v.raw = append(v.raw[:0], raw...)
 	v.obj = obj
+	if v.batch != w {
+		v.batch = w
+		w.touched += int64(len(raw))
+	}
 	return nil
 }
 
@@ -458,18 +499,34 @@ func (w *Writer) Finish(ctx context.Context) error {
 	w.closed = true
 	w.cat.Close()
 	if w.err != nil {
-		w.pack.discard()
+		w.discard()
 		return fmt.Errorf("pack writer: %w", w.err)
 	}
 	switch {
 	case w.commits == 0:
-		w.pack.discard()
-	default:
+		if w.tail && !w.root.dirty { // nothing changed: continue as before
+			w.next = &Tail{tip: w.parent, root: w.root, versions: w.versions, pack: w.prev}
+			w.prev = nil
+		}
+		w.discard()
+	case !w.tail:
 		if err := w.pack.install(); err != nil {
 			return err
 		}
+	default:
+		if _, err := w.pack.installKept(false); err != nil {
+			w.discard()
+			return err
+		}
+		if err := w.finishTail(); err != nil {
+			w.discard()
+			return err
+		}
+		if err := syncDir(w.pack.dir); err != nil {
+			return err
+		}
 	}
-	if w.parent.IsZero() {
+	if w.parent.IsZero() || w.ref == "" {
 		return nil
 	}
 	if _, err := w.git.Run(ctx, "update-ref", w.ref, w.parent.String()); err != nil {
@@ -486,5 +543,18 @@ func (w *Writer) Abort() {
 	}
 	w.closed = true
 	w.cat.Close()
+	w.discard()
+}
+
+// discard removes the batch's unfinished packs and gives up the tail it
+// continued, if any: its model may be half changed.
+func (w *Writer) discard() {
 	w.pack.discard()
+	if w.trees != w.pack {
+		w.trees.discard()
+	}
+	if w.prev != nil {
+		os.Remove(w.prev.path + ".keep")
+		w.prev = nil
+	}
 }
