@@ -114,6 +114,7 @@ type Exporter struct {
 
 // Steps of a push at which tests inject failures.
 const (
+	stepStaged = "staged" // commits written locally while the batch before may still be pushing
 	stepBuilt  = "built"  // commits written locally, not pushed
 	stepPushed = "pushed" // pushed, local branch not yet moved
 )
@@ -326,6 +327,9 @@ func (x *Exporter) sync(ctx context.Context) (err error) {
 				return x.buildFailed(ctx, f.events, failed, err)
 			}
 			continue // a rejected push: rebuild on the new head
+		}
+		if err := x.fail(stepStaged); err != nil {
+			return err
 		}
 		if retry, err := settled(); retry || err != nil {
 			if err != nil {
