@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -472,7 +473,8 @@ func (x *Exporter) build(ctx context.Context, events []*railyard.Event) (tip str
 // push pushes tip to the remote branch, refusing anything but a
 // fast-forward.
 func (x *Exporter) push(ctx context.Context, tip string) error {
-	out, err := x.git.Run(ctx, "push", "--porcelain", "--quiet", remoteName, tip+":refs/heads/"+x.cfg.Branch)
+	args := append(slices.Clone(pushConfig), "push", "--porcelain", "--quiet", remoteName, tip+":refs/heads/"+x.cfg.Branch)
+	out, err := x.git.WithNice(pushNice).Run(ctx, args...)
 	if err == nil {
 		return nil
 	}

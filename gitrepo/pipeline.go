@@ -128,3 +128,19 @@ func (x *Exporter) buildFailed(ctx context.Context, events []*railyard.Event, fa
 	x.ready = false // rebuild the index from the repository
 	return err
 }
+
+// pushConfig is how the exporter's git push packs a batch. The batch's
+// objects are already in the repository as the pack writer wrote them:
+// trees as deltas of their previous version, blobs whole. pack.window=0
+// sends them so, reusing those deltas, instead of searching every new
+// blob and whole tree against ten others for a smaller delta: that search
+// was a third of pack-objects' time, and its deep blob deltas cost the
+// remote's index-pack more again to resolve (BENCHMARKS.md, "Push mode").
+var pushConfig = []string{"-c", "pack.window=0"}
+
+// pushNice is the niceness of git push and every process it starts
+// (pack-objects, ssh, git-remote-http; for a file:// remote also the
+// receiving side). Catching up a backlog pushes for a long time: at a
+// lower priority it takes the CPU the API leaves, instead of slowing the
+// API down (BENCHMARKS.md, "Push mode").
+var pushNice = 5
