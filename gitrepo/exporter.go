@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -118,6 +119,7 @@ type Exporter struct {
 
 // Steps of a push at which tests inject failures.
 const (
+	stepStaged = "staged" // commits written locally while the batch before may still be pushing
 	stepBuilt  = "built"  // commits written locally, not pushed
 	stepPushed = "pushed" // pushed, local branch not yet moved
 )
@@ -262,17 +264,41 @@ func (x *Exporter) Sync(ctx context.Context) (err error) {
 // pushes before it leaves the rest to Run's backoff.
 const maxRebuilds = 3
 
-func (x *Exporter) sync(ctx context.Context) error {
+func (x *Exporter) sync(ctx context.Context) (err error) {
 	rebuilds := 0
 	// While a batch is built and published, the next one is read from
 	// the database: decoding events is a third of export's CPU, and the
-	// two use different cores.
+	// two use different cores. While a batch is pushed, the next one is
+	// built (pipeline.go).
 	var next <-chan fetchedEvents
+	var pushing *batchPush
 	defer func() {
 		if next != nil {
 			<-next
 		}
+		if pushing != nil {
+			if perr := x.settle(ctx, pushing); err == nil {
+				err = perr
+			}
+		}
 	}()
+	// settled waits for the push in flight; rejected pushes are rebuilt
+	// (retry) a few times before the error is left to Run's backoff.
+	settled := func() (retry bool, err error) {
+		p := pushing
+		if pushing = nil; p == nil {
+			return false, nil
+		}
+		if err := x.settle(ctx, p); err != nil {
+			if errors.Is(err, errRejected) && rebuilds < maxRebuilds {
+				rebuilds++
+				x.cfg.Logger.Info("the manifest branch moved under Railyard (someone else pushed), rebuilding on its new head", "repository", x.status.Remote)
+				return true, nil
+			}
+			return false, err
+		}
+		return false, nil
+	}
 	for {
 		if !x.ready {
 			if err := x.resume(ctx); err != nil {
@@ -291,18 +317,42 @@ func (x *Exporter) sync(ctx context.Context) error {
 			return fmt.Errorf("read events: %w", f.err)
 		}
 		if len(f.events) == 0 {
-			return nil
+			if pushing == nil {
+				return nil
+			}
+			if _, err := settled(); err != nil {
+				return err
+			}
+			continue // events may have come while it pushed
 		}
 		x.limit = nextLimit(x.limit, x.cfg.BatchSize, f.events)
 		next = x.prefetch(ctx, f.events[len(f.events)-1].ID, x.limit)
-		if err := x.exportBatch(ctx, f.events); err != nil {
-			if errors.Is(err, errRejected) && rebuilds < maxRebuilds {
-				rebuilds++
-				x.cfg.Logger.Info("the manifest branch moved under Railyard (someone else pushed), rebuilding on its new head", "repository", x.status.Remote)
-				continue
+		p, failed, err := x.stage(ctx, f.events)
+		if err != nil {
+			// What failed is exported up to the failing event, on
+			// what is pushed.
+			if _, perr := settled(); perr != nil {
+				return perr
 			}
+			if x.ready {
+				return x.buildFailed(ctx, f.events, failed, err)
+			}
+			continue // a rejected push: rebuild on the new head
+		}
+		if err := x.fail(stepStaged); err != nil {
 			return err
 		}
+		if retry, err := settled(); retry || err != nil {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if err := x.advance(p); err != nil {
+			return err
+		}
+		x.start(ctx, p)
+		pushing = p
 	}
 }
 
@@ -336,66 +386,24 @@ func (x *Exporter) prefetch(ctx context.Context, after int64, limit int) <-chan 
 	return ch
 }
 
-// exportBatch writes events as commits on base, publishes them, and moves
-// the local branch. If an event cannot be written, the events before it
-// are still exported, and the error names it.
-func (x *Exporter) exportBatch(ctx context.Context, events []*railyard.Event) error {
-	tip, failed, err := x.build(ctx, events)
-	if err != nil {
-		x.idx = newIndex() // the failed build changed it
-		if failed > 0 && ctx.Err() == nil {
-			if err := x.exportBatch(ctx, events[:failed]); err != nil {
-				return err
-			}
-		}
-		x.ready = false // rebuild the index from the repository
-		return err
-	}
-	if err := x.fail(stepBuilt); err != nil {
-		return err
-	}
-	if err := x.publish(ctx, tip); err != nil {
-		x.ready = false
-		return err
-	}
-	if err := x.fail(stepPushed); err != nil {
-		return err
-	}
-	if !x.local() {
-		if _, err := x.git.Run(ctx, "update-ref", "refs/heads/"+x.cfg.Branch, tip); err != nil {
-			return fmt.Errorf("move local branch: %w", err)
-		}
-	}
-	last := events[len(events)-1].ID
-	x.base, x.exported = tip, last
-	now := x.cfg.Now()
-	x.mu.Lock()
-	x.status.LastExportedEventID, x.status.Head, x.status.LastPushAt = last, tip, &now
-	// A push went through: the export works again, even if a backlog
-	// remains after an outage.
-	x.healthyLocked()
-	x.mu.Unlock()
-	x.batches++
-	return nil
-}
-
 // zeroOID is the value update-ref expects of a ref that must not exist.
 const zeroOID = "0000000000000000000000000000000000000000"
 
-// publish makes tip the head of the published branch: a push to the
-// remote, or in a local repository a compare-and-swap of the branch from
-// base to tip, which fails with errRejected if anyone moved it.
-func (x *Exporter) publish(ctx context.Context, tip string) error {
+// publish makes tip, built on base, the head of the published branch: a
+// push to the remote, or in a local repository a compare-and-swap of the
+// branch from base to tip, which fails with errRejected if anyone moved
+// it.
+func (x *Exporter) publish(ctx context.Context, base, tip string) error {
 	if !x.local() {
 		return x.push(ctx, tip)
 	}
 	ref := "refs/heads/" + x.cfg.Branch
-	old := x.base
+	old := base
 	if old == "" {
 		old = zeroOID
 	}
 	if _, err := x.git.Run(ctx, "update-ref", ref, tip, old); err != nil {
-		if x.resolve(ctx, ref) != x.base {
+		if x.resolve(ctx, ref) != base {
 			return errRejected
 		}
 		return fmt.Errorf("move branch %s of %s: %w", x.cfg.Branch, x.cfg.Dir, err)
@@ -474,7 +482,8 @@ func (x *Exporter) build(ctx context.Context, events []*railyard.Event) (tip str
 // push pushes tip to the remote branch, refusing anything but a
 // fast-forward.
 func (x *Exporter) push(ctx context.Context, tip string) error {
-	out, err := x.git.Run(ctx, "push", "--porcelain", "--quiet", remoteName, tip+":refs/heads/"+x.cfg.Branch)
+	args := append(slices.Clone(pushConfig), "push", "--porcelain", "--quiet", remoteName, tip+":refs/heads/"+x.cfg.Branch)
+	out, err := x.git.WithNice(pushNice).Run(ctx, args...)
 	if err == nil {
 		return nil
 	}

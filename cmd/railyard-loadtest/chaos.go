@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -55,15 +54,6 @@ func (o chaosOptions) validate(plan time.Duration) error {
 		return fmt.Errorf("--hang-git-timeout must be positive, got %s", o.gitTimeout)
 	}
 	return nil
-}
-
-// exportStatus is the part of Railyard's GET /api/v1/export-status the
-// scenario reads.
-type exportStatus struct {
-	LastEventID         int64  `json:"lastEventId"`
-	LastExportedEventID int64  `json:"lastExportedEventId"`
-	PendingEvents       int64  `json:"pendingEvents"`
-	LastError           string `json:"lastError"`
 }
 
 // chaosRun is one run of the chaos scenario. The orchestrator goroutine
@@ -340,20 +330,7 @@ func (ch *chaosRun) finish(ctx context.Context, timeout time.Duration) {
 
 // exportStatus reads the server's export status.
 func (ch *chaosRun) exportStatus(ctx context.Context) (exportStatus, error) {
-	var st exportStatus
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ch.srv.URL+"/api/v1/export-status", nil)
-	if err != nil {
-		return st, err
-	}
-	resp, err := ch.status.Do(req)
-	if err != nil {
-		return st, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return st, fmt.Errorf("GET /api/v1/export-status: %s", resp.Status)
-	}
-	return st, json.NewDecoder(resp.Body).Decode(&st)
+	return getExportStatus(ctx, ch.status, ch.srv.URL)
 }
 
 // waitStatus polls export status until ok holds, at most timeout; the

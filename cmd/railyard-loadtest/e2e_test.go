@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -298,5 +299,46 @@ func TestSlowBodiesScenario(t *testing.T) {
 		if target.Met != nil && !*target.Met {
 			t.Errorf("target missed: %+v", target)
 		}
+	}
+}
+
+// TestScenarioRemoteBacklog runs scenario a pushing to a bare repository
+// served by the real git http-backend, after a backlog published while
+// the remote was unreachable: the report has the catch-up, and the
+// remote's history is every event once, in order.
+func TestScenarioRemoteBacklog(t *testing.T) {
+	t.Parallel()
+	bin := buildRailyard(t)
+	var stdout, stderr bytes.Buffer
+	m := &Main{Stdout: &stdout, Stderr: &stderr}
+	code := m.Run(context.Background(), []string{"--scenario", "a", "--railyard-bin", bin, "--remote", "http", "--backlog", "60",
+		"--releases", "40", "--apps", "20", "--clients", "4", "--manifest-size", "1024", "--keep-data", "-o", "json"})
+	if code != exitOK {
+		t.Fatalf("exit code %d\nstderr:\n%s", code, stderr.String())
+	}
+	var rep Report
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, stdout.String())
+	}
+	// 3 environments set up, 60 releases in the backlog.
+	b := rep.Backlog
+	if rep.Remote != "http" || b == nil || b.Releases != 60 || b.Events != 63 || b.DrainSeconds <= 0 || b.EventsPerSecond <= 0 {
+		t.Fatalf("report: remote %q, backlog %+v", rep.Remote, b)
+	}
+	if rep.Counts.ReleasesCreated != 40 || rep.EndToEnd == nil || rep.EndToEnd.InGit != 40 || rep.EndToEnd.TimedOut {
+		t.Errorf("measured run: %d created, end to end %+v", rep.Counts.ReleasesCreated, rep.EndToEnd)
+	}
+	// The data directory is kept: its remote is named on stderr.
+	dir := regexp.MustCompile(`data kept in (\S+)`).FindStringSubmatch(stderr.String())
+	if dir == nil {
+		t.Fatalf("stderr names no data directory:\n%s", stderr.String())
+	}
+	t.Cleanup(func() { os.RemoveAll(dir[1]) })
+	var h ChaosReport
+	if err := checkHistory(context.Background(), filepath.Join(dir[1], "remote.git"), "main", 103, &h); err != nil {
+		t.Fatal(err)
+	}
+	if h.Commits != 103 || h.MissingEvents+h.DuplicateEvents+h.OutOfOrder+h.CommitsWithoutEvent != 0 {
+		t.Errorf("remote history: %+v", h)
 	}
 }

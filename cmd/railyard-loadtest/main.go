@@ -71,6 +71,11 @@ type cliOptions struct {
 	serveArgs []string
 	// attack parameterizes --scenario slow-bodies.
 	attack attackOptions
+	// remote (file or http) makes the scenario's server push to a bare
+	// repository of the tool's; backlog publishes that many releases
+	// with the remote unreachable before the measured run.
+	remote  string
+	backlog int
 }
 
 // defaultCLIOptions are the flags' defaults.
@@ -118,6 +123,8 @@ func (c *cliOptions) flagSet() *pflag.FlagSet {
 	fs.IntVar(&c.attack.SlowBodies, "attack-slow", c.attack.SlowBodies, "slow-bodies: connections sending a 1,000-byte body at 0.5 byte/s")
 	fs.IntVar(&c.attack.Idle, "attack-idle", c.attack.Idle, "slow-bodies: keep-alive connections left idle after one request")
 	fs.DurationVar(&c.attack.Baseline, "attack-baseline", c.attack.Baseline, "slow-bodies: how long the ordinary load runs alone before the attack")
+	fs.StringVar(&c.remote, "remote", c.remote, "scenarios a, b, c: serve pushes (--git-remote) to a bare repository served over file or http (the real git http-backend on 127.0.0.1); none: the embedded repository")
+	fs.IntVar(&c.backlog, "backlog", c.backlog, "with --remote: first publish this many releases while the remote is unreachable, then restart serve with it and measure the run while export catches up")
 	fs.IntVar(&c.chaos.kills, "kills", c.chaos.kills, "scenario chaos: SIGKILLs of railyard serve under load, in the first half of --duration")
 	fs.DurationVar(&c.chaos.hang, "hang", c.chaos.hang, "scenario chaos: how long the Git remote accepts connections and never answers (0: no hung phase)")
 	fs.DurationVar(&c.chaos.gitTimeout, "hang-git-timeout", c.chaos.gitTimeout, "scenario chaos: serve's --git-timeout while the remote hangs")
@@ -234,6 +241,9 @@ func parseArgs(args []string, stderr io.Writer) (*cliOptions, error) {
 	} else if c.envs <= 0 {
 		return nil, fmt.Errorf("--envs must be positive, got %d", c.envs)
 	}
+	if err := c.validateRemote(); err != nil {
+		return nil, err
+	}
 	if c.scenario == "chaos" {
 		if err := c.chaos.validate(c.Duration); err != nil {
 			return nil, err
@@ -253,4 +263,21 @@ func parseArgs(args []string, stderr io.Writer) (*cliOptions, error) {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// validateRemote checks --remote and --backlog.
+func (c *cliOptions) validateRemote() error {
+	switch {
+	case c.backlog < 0:
+		return fmt.Errorf("--backlog must not be negative, got %d", c.backlog)
+	case c.backlog > 0 && c.remote == "":
+		return errors.New("--backlog needs --remote: the backlog is what export to a remote must catch up")
+	case c.remote == "":
+		return nil
+	case c.remote != remoteFile && c.remote != remoteHTTP:
+		return fmt.Errorf("--remote %q is not known: use file or http", c.remote)
+	case c.scenario != "a" && c.scenario != "b" && c.scenario != "c":
+		return errors.New("--remote works with --scenario a, b or c (chaos has its own remote)")
+	}
+	return nil
 }

@@ -156,3 +156,29 @@ func TestParseArgsScenarioOverrides(t *testing.T) {
 		}
 	}
 }
+
+// TestParseArgsRemote checks --remote and --backlog: the error of each
+// wrong combination says what to fix.
+func TestParseArgsRemote(t *testing.T) {
+	c, err := parseArgs([]string{"--scenario", "a", "--remote", "http", "--backlog", "20000"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.remote != remoteHTTP || c.backlog != 20000 {
+		t.Errorf("remote %q, backlog %d; want http and 20000", c.remote, c.backlog)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--scenario", "a", "--remote", "ssh"}, `--remote "ssh" is not known: use file or http`},
+		{[]string{"--scenario", "a", "--backlog", "10"}, "--backlog needs --remote: the backlog is what export to a remote must catch up"},
+		{[]string{"--scenario", "a", "--remote", "file", "--backlog", "-1"}, "--backlog must not be negative, got -1"},
+		{[]string{"--scenario", "chaos", "--remote", "file"}, "--remote works with --scenario a, b or c (chaos has its own remote)"},
+		{[]string{"--releases", "1", "--remote", "file"}, "--remote works with --scenario a, b or c (chaos has its own remote)"},
+	} {
+		if _, err := parseArgs(tc.args, nil); err == nil || err.Error() != tc.want {
+			t.Errorf("parseArgs(%q): %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}

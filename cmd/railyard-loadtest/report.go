@@ -65,6 +65,11 @@ type Report struct {
 	// Chaos is what the chaos scenario did and found; absent for the
 	// others.
 	Chaos *ChaosReport `json:"chaos,omitempty"`
+	// Remote is how the scenario's server reached its remote (--remote:
+	// file or http), "" for the embedded repository.
+	Remote string `json:"remote,omitempty"`
+	// Backlog is the catch-up of --backlog; absent without it.
+	Backlog *BacklogReport `json:"backlog,omitempty"`
 }
 
 // Parameters are the options the run used.
@@ -240,6 +245,7 @@ func (rep *Report) writeTable(w io.Writer) error {
 		}
 	}
 	rep.writeEndToEnd(&b)
+	rep.writeBacklog(&b)
 	rep.writeAttack(&b)
 	rep.writeChaos(&b)
 	if m := rep.Memory; m != nil {

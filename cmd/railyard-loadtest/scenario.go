@@ -178,16 +178,45 @@ func (m *Main) runScenario(ctx context.Context, sc scenario, c *cliOptions) (*Re
 		return nil, err
 	}
 	defer log.Close()
-	srv, err := startRailyard(ctx, bin, filepath.Join(tmp, "data"), log, c.serveArgs...)
+	dataDir, serveArgs, gitDir := filepath.Join(tmp, "data"), c.serveArgs, filepath.Join(tmp, "data", "git", "manifests.git")
+	var backlog *BacklogReport
+	var backlogLast int64
+	if c.remote != "" {
+		remote, err := newPushRemote(ctx, c.remote, tmp)
+		if err != nil {
+			return nil, err
+		}
+		defer remote.close()
+		serveArgs, gitDir = append(remote.serveArgs(), serveArgs...), remote.dir
+		if c.backlog > 0 {
+			if backlog, backlogLast, err = m.publishBacklog(ctx, c, bin, dataDir, tmp, log); err != nil {
+				return nil, fmt.Errorf("%w (log: %s)", err, log.Name())
+			}
+		}
+	}
+	srv, err := startRailyard(ctx, bin, dataDir, log, serveArgs...)
 	if err != nil {
 		return nil, fmt.Errorf("%w (log: %s)", err, log.Name())
 	}
-	fmt.Fprintf(m.Stderr, "scenario %s: %s\nscenario %s: railyard serve (pid %d) at %s, data in %s\n",
-		sc.name, sc.title, sc.name, srv.PID(), srv.URL, srv.DataDir)
+	fmt.Fprintf(m.Stderr, "scenario %s: %s\nscenario %s: railyard serve (pid %d) at %s, data in %s, manifests in %s\n",
+		sc.name, sc.title, sc.name, srv.PID(), srv.URL, srv.DataDir, gitDir)
 	o := c.Options
 	o.Server = srv.URL
-	o.GitRemote = filepath.Join(srv.DataDir, "git", "manifests.git")
+	o.GitRemote = gitDir
 	o.PID = srv.PID()
+	drained := make(chan struct{})
+	drainCtx, stopDrain := context.WithCancel(ctx)
+	if backlog != nil {
+		// The environments exist; versions go on after the backlog's.
+		o.Setup = ""
+		o.FirstVersion += int64((c.backlog+o.Apps-1)/o.Apps) + 1
+		go func() {
+			defer close(drained)
+			watchDrain(drainCtx, srv.URL, backlogLast, backlog)
+		}()
+	} else {
+		close(drained)
+	}
 	var rep *Report
 	var runErr error
 	if sc.run != nil {
@@ -195,6 +224,16 @@ func (m *Main) runScenario(ctx context.Context, sc scenario, c *cliOptions) (*Re
 	} else {
 		rep, runErr = Run(ctx, o, m.Stderr)
 	}
+	if runErr == nil {
+		// Once the measured releases are in Git, the backlog before them
+		// is: the export status says so within a poll.
+		select {
+		case <-drained:
+		case <-time.After(c.GitTimeout):
+		}
+	}
+	stopDrain()
+	<-drained
 	if err := srv.stop(time.Minute); err != nil && runErr == nil {
 		fmt.Fprintf(m.Stderr, "scenario %s: stopping railyard serve: %v\n", sc.name, err)
 	}
@@ -202,6 +241,7 @@ func (m *Main) runScenario(ctx context.Context, sc scenario, c *cliOptions) (*Re
 		return nil, runErr
 	}
 	rep.Scenario = sc.name
+	rep.Remote, rep.Backlog = c.remote, backlog
 	rep.Targets = sc.targets(rep)
 	return rep, nil
 }

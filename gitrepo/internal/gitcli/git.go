@@ -39,6 +39,10 @@ type Git struct {
 	// Timeout is the deadline of each command; for a CatFile, of each
 	// request. A command still running then is killed with its children.
 	Timeout time.Duration
+	// Nice, if positive, lowers the CPU priority of Run's commands and of
+	// every process they start (nice(1)): background work that must
+	// not slow down the server's requests.
+	Nice int
 }
 
 // BaseEnv isolates git from the user's and the system's configuration and
@@ -80,6 +84,13 @@ func (g *Git) WithTimeout(d time.Duration) *Git {
 	return &c
 }
 
+// WithNice returns a copy of g whose commands run at niceness n.
+func (g *Git) WithNice(n int) *Git {
+	c := *g
+	c.Nice = n
+	return &c
+}
+
 // errDeadline is the cause of a context that ended at a command's
 // deadline.
 var errDeadline = errors.New("git deadline")
@@ -106,7 +117,13 @@ func (g *Git) RunInput(ctx context.Context, stdin []byte, args ...string) (strin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
+	err := cmd.Start()
+	if err == nil {
+		// git starts its children after this: they inherit it.
+		lowerPriority(cmd.Process, g.Nice)
+		err = cmd.Wait()
+	}
+	if err != nil {
 		if context.Cause(ctx) == errDeadline {
 			return stdout.String(), &TimeoutError{Cmd: "git " + args[0], After: g.Timeout}
 		}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -117,5 +118,28 @@ func TestCatFileTimesOut(t *testing.T) {
 	_, err = g.WithTimeout(300*time.Millisecond).Run(context.Background(), "cat-file", "-p", sha)
 	if !errors.As(err, &te) || err.Error() != "git cat-file timed out after 300ms" {
 		t.Errorf("got %v, want git cat-file timed out after 300ms", err)
+	}
+}
+
+// TestNiceReachesChildren runs a command 5 steps of niceness below the
+// test's own that starts a child (a shell alias): the child runs at the
+// lower priority, and without Nice at the test's own.
+func TestNiceReachesChildren(t *testing.T) {
+	t.Parallel()
+	g := newRepo(t)
+	niceness := func(g *gitcli.Git) int {
+		out, err := g.Run(context.Background(), "-c", "alias.niceness=!nice", "niceness")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	own := niceness(g)
+	if got, want := niceness(g.WithNice(5)), min(own+5, 19); got != want {
+		t.Errorf("niceness with Nice 5: %d, want %d (%d without)", got, want, own)
 	}
 }

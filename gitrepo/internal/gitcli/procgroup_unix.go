@@ -25,3 +25,19 @@ func killGroup(p *os.Process) error {
 	}
 	return err
 }
+
+// lowerPriority lowers the priority of the process group of p, a
+// process started by inOwnGroup, by n steps of niceness from the
+// server's own (at most to 19). It is best effort: a process that already
+// ended, or a system that refuses, keeps its priority.
+func lowerPriority(p *os.Process, n int) {
+	if n <= 0 {
+		return
+	}
+	// The system call returns 20 - niceness, which Go passes on.
+	prio, err := syscall.Getpriority(syscall.PRIO_PROCESS, 0)
+	if err != nil {
+		return
+	}
+	_ = syscall.Setpriority(syscall.PRIO_PGRP, p.Pid, min(20-prio+n, 19))
+}
