@@ -172,14 +172,13 @@ func (t *ReleaseTrain) Validate() error {
 
 func (t *ReleaseTrain) apply(ctx context.Context, c *commandContext) (*Result, error) {
 	if t.ScheduledAt != nil {
-		at := normalizeTime(*t.ScheduledAt)
-		t.ScheduledAt = &at
+		t.normalize()
 		ran, err := c.scheduledTrainRan(ctx, t)
 		if err != nil || ran {
 			return &Result{Outcome: OutcomeUnchanged}, err
 		}
 	}
-	plan, err := c.planTrain(ctx, t, false)
+	plan, err := c.currentTrainPlan(ctx, t)
 	if err != nil {
 		return nil, err
 	}
@@ -205,6 +204,15 @@ func (t *ReleaseTrain) apply(ctx context.Context, c *commandContext) (*Result, e
 		c.description = plan.description.String()
 	}
 	return &Result{Outcome: outcome, Train: r}, nil
+}
+
+// normalize sets ScheduledAt to the stored form of its time, so that the
+// train compares equal to the one recorded for the same schedule time.
+func (t *ReleaseTrain) normalize() {
+	if t.ScheduledAt != nil {
+		at := normalizeTime(*t.ScheduledAt)
+		t.ScheduledAt = &at
+	}
 }
 
 // Prognosis computes what the release train would do now, without
@@ -237,6 +245,10 @@ type trainPlan struct {
 	steps  []trainStep
 	// description is the event's; its summary is result.Description.
 	description Description
+	// targets are the target environments, in the order of
+	// result.Environments; apps the applications the train may move.
+	targets []*Environment
+	apps    map[string]*Application
 }
 
 // trainStep deploys rel (or queues it behind blockers) in dep.
@@ -267,7 +279,8 @@ func (c *commandContext) planTrain(ctx context.Context, t *ReleaseTrain, dryRun 
 		return nil, err
 	}
 	plan := &trainPlan{result: &TrainResult{Environment: t.Environment, Group: t.Group, Team: t.Team,
-		Application: t.Application, DryRun: dryRun, ScheduledAt: t.ScheduledAt, Environments: []*TrainEnvironment{}}}
+		Application: t.Application, DryRun: dryRun, ScheduledAt: t.ScheduledAt, Environments: []*TrainEnvironment{}},
+		targets: targets, apps: apps}
 	for _, env := range targets {
 		if err := c.planEnvironment(ctx, t, env, apps, plan); err != nil {
 			return nil, err
