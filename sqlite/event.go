@@ -20,7 +20,7 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?, ?)`
 	createEventRefSQL = `INSERT INTO event_refs (event_id, application, environment, source_commit_id)
 		VALUES (?, ?, ?, ?)`
-	lastEventIDSQL = `SELECT COALESCE(MAX(id), 0) FROM events`
+	lastEventIDSQL       = `SELECT COALESCE(MAX(id), 0) FROM events`
 	eventChangesAfterSQL = `SELECT changes FROM events WHERE id > ? ORDER BY id`
 )
 
