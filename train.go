@@ -249,6 +249,8 @@ type trainPlan struct {
 	// result.Environments; apps the applications the train may move.
 	targets []*Environment
 	apps    map[string]*Application
+	// releases are the upstream releases read, shared by the targets.
+	releases map[releaseKey]*Release
 }
 
 // trainStep deploys rel (or queues it behind blockers) in dep.
@@ -280,7 +282,7 @@ func (c *commandContext) planTrain(ctx context.Context, t *ReleaseTrain, dryRun 
 	}
 	plan := &trainPlan{result: &TrainResult{Environment: t.Environment, Group: t.Group, Team: t.Team,
 		Application: t.Application, DryRun: dryRun, ScheduledAt: t.ScheduledAt, Environments: []*TrainEnvironment{}},
-		targets: targets, apps: apps}
+		targets: targets, apps: apps, releases: map[releaseKey]*Release{}}
 	for _, env := range targets {
 		if err := c.planEnvironment(ctx, t, env, apps, plan); err != nil {
 			return nil, err
@@ -401,7 +403,7 @@ func (c *commandContext) planEnvironment(ctx context.Context, t *ReleaseTrain, e
 	reason := trainReason(t, te.Upstream)
 	for _, name := range trainCandidates(apps, upstream, deps, t.Application) {
 		up, ok := upstream[name]
-		entry, step, err := c.planApplication(ctx, env, apps[name], up, ok, current[name], reason)
+		entry, step, err := c.planApplication(ctx, env, apps[name], up, ok, current[name], reason, plan.releases)
 		if err != nil {
 			return err
 		}
@@ -487,8 +489,9 @@ func (c *commandContext) latestVersions(ctx context.Context, env *Environment, o
 }
 
 // planApplication decides what the train does with one application in
-// env, and the step that does it (nil if nothing changes).
-func (c *commandContext) planApplication(ctx context.Context, env *Environment, app *Application, up upstreamVersion, hasUp bool, dep *Deployment, reason string) (*TrainApplication, *trainStep, error) {
+// env, and the step that does it (nil if nothing changes). releases
+// keeps the releases read, by application and version.
+func (c *commandContext) planApplication(ctx context.Context, env *Environment, app *Application, up upstreamVersion, hasUp bool, dep *Deployment, reason string, releases map[releaseKey]*Release) (*TrainApplication, *trainStep, error) {
 	entry := &TrainApplication{Application: app.Name, Team: app.Team, Outcome: OutcomeSkipped}
 	if dep == nil {
 		dep = &Deployment{Application: app.Name, Environment: env.Name}
@@ -509,9 +512,15 @@ func (c *commandContext) planApplication(ctx context.Context, env *Environment, 
 	}
 	rel := up.rel
 	if rel == nil {
-		var err error
-		if rel, err = c.tx.FindRelease(ctx, app.Name, to, false); err != nil {
-			return nil, nil, fmt.Errorf("upstream release of %s: %w", app.Name, err)
+		// The members of a group mostly share their upstream: one read
+		// of a release for all of them.
+		key := releaseKey{app.Name, to}
+		if rel = releases[key]; rel == nil {
+			var err error
+			if rel, err = c.tx.FindRelease(ctx, app.Name, to, false); err != nil {
+				return nil, nil, fmt.Errorf("upstream release of %s: %w", app.Name, err)
+			}
+			releases[key] = rel
 		}
 	}
 	if !rel.HasManifest(env.Name) {

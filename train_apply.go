@@ -3,7 +3,6 @@ package railyard
 import (
 	"context"
 	"errors"
-	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -272,6 +271,8 @@ type replanCache struct {
 	// upstream maps an upstream environment's name to its versions of
 	// the application being planned (cleared for the next one).
 	upstream map[string]map[string]upstreamVersion
+	// releases are read again, not taken from the snapshot's plan: the
+	// application changed since.
 	releases map[releaseKey]*Release
 }
 
@@ -300,16 +301,7 @@ func (c *commandContext) planOne(ctx context.Context, t *ReleaseTrain, env *Envi
 	if t.Application == "" && !ok && !waiting {
 		return nil, nil, nil // see trainCandidates
 	}
-	if ok && up.rel == nil && (dep == nil || dep.Version == nil || *dep.Version != up.version) {
-		key := releaseKey{app.Name, up.version}
-		if up.rel = cache.releases[key]; up.rel == nil {
-			if up.rel, err = c.tx.FindRelease(ctx, app.Name, up.version, false); err != nil {
-				return nil, nil, fmt.Errorf("upstream release of %s: %w", app.Name, err)
-			}
-			cache.releases[key] = up.rel
-		}
-	}
-	return c.planApplication(ctx, env, app, up, ok, dep, trainReason(t, te.Upstream))
+	return c.planApplication(ctx, env, app, up, ok, dep, trainReason(t, te.Upstream), cache.releases)
 }
 
 // replanUpstream returns the version of app a train takes into env, read
