@@ -249,8 +249,10 @@ type trainPlan struct {
 	// result.Environments; apps the applications the train may move.
 	targets []*Environment
 	apps    map[string]*Application
-	// releases are the upstream releases read, shared by the targets.
-	releases map[releaseKey]*Release
+	// releases are the upstream releases read, and upstreams the versions
+	// of each upstream environment: both shared by the targets.
+	releases  map[releaseKey]*Release
+	upstreams map[string]map[string]upstreamVersion
 }
 
 // trainStep deploys rel (or queues it behind blockers) in dep.
@@ -282,7 +284,7 @@ func (c *commandContext) planTrain(ctx context.Context, t *ReleaseTrain, dryRun 
 	}
 	plan := &trainPlan{result: &TrainResult{Environment: t.Environment, Group: t.Group, Team: t.Team,
 		Application: t.Application, DryRun: dryRun, ScheduledAt: t.ScheduledAt, Environments: []*TrainEnvironment{}},
-		targets: targets, apps: apps, releases: map[releaseKey]*Release{}}
+		targets: targets, apps: apps, releases: map[releaseKey]*Release{}, upstreams: map[string]map[string]upstreamVersion{}}
 	for _, env := range targets {
 		if err := c.planEnvironment(ctx, t, env, apps, plan); err != nil {
 			return nil, err
@@ -384,7 +386,11 @@ func (c *commandContext) planEnvironment(ctx context.Context, t *ReleaseTrain, e
 			return nil
 		}
 		te.Upstream = src
-		upstream, err = c.upstreamVersions(ctx, src, t.Application)
+		// The members of a group mostly share their upstream: read it once.
+		if upstream = plan.upstreams[src]; upstream == nil {
+			upstream, err = c.upstreamVersions(ctx, src, t.Application)
+			plan.upstreams[src] = upstream
+		}
 	default:
 		te.SkipReason = SkipEnvironmentNotInChain
 		return nil

@@ -176,9 +176,9 @@ func TestGroupTrainCatchesUpWithManyReleases(t *testing.T) {
 // each with the same changes committed before it.
 func TestTrainSnapshotProperty(t *testing.T) {
 	t.Parallel()
-	iterations := 12
+	iterations := 8
 	if testing.Short() {
-		iterations = 4
+		iterations = 3
 	}
 	for it := range iterations {
 		seed := int64(20261203 + it)
