@@ -56,8 +56,13 @@ type preparedTrain struct {
 func (e *Engine) applyTrain(ctx context.Context, actor Actor, t *ReleaseTrain) ([]*Result, error) {
 	t.normalize()
 	for range maxSnapshotPlans {
-		prepared := e.prepareTrain(ctx, t)
-		if prepared == nil {
+		prepared, err := e.prepareTrain(ctx, t)
+		if errors.Is(err, errStalePlan) {
+			continue
+		}
+		if err != nil {
+			// The write transaction plans it and reports the error the
+			// state there gives.
 			break
 		}
 		results, err := e.applyInTx(ctx, actor, []Command{t}, prepared)
@@ -68,10 +73,9 @@ func (e *Engine) applyTrain(ctx context.Context, actor Actor, t *ReleaseTrain) (
 	return e.applyInTx(ctx, actor, []Command{t}, nil)
 }
 
-// prepareTrain plans the train on a read snapshot. It returns nil if
-// planning fails: the write transaction then plans it and reports the
-// error the state there gives.
-func (e *Engine) prepareTrain(ctx context.Context, t *ReleaseTrain) *preparedTrain {
+// prepareTrain plans the train on a read snapshot and brings the plan up
+// to date (catchUpTrain); errStalePlan if it went stale meanwhile.
+func (e *Engine) prepareTrain(ctx context.Context, t *ReleaseTrain) (*preparedTrain, error) {
 	var p *preparedTrain
 	err := e.store.View(ctx, func(tx Tx) error {
 		last, err := tx.LastEventID(ctx)
@@ -91,21 +95,18 @@ func (e *Engine) prepareTrain(ctx context.Context, t *ReleaseTrain) *preparedTra
 		return nil
 	})
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	if e.trainPlanned != nil {
 		e.trainPlanned()
 	}
 	for range maxCatchUps {
 		caughtUp, err := e.catchUpTrain(ctx, t, p)
-		if err != nil {
-			return nil
-		}
-		if caughtUp {
-			break
+		if err != nil || caughtUp {
+			return p, err
 		}
 	}
-	return p
+	return p, nil
 }
 
 // Planning thousands of applications takes long enough for many

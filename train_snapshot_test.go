@@ -171,6 +171,30 @@ func TestGroupTrainCatchesUpWithManyReleases(t *testing.T) {
 	}
 }
 
+// TestGroupTrainCatchesUpWithNewApplication: a new application among
+// many releases makes the plan stale while it catches up; it is planned
+// again on a snapshot, not inside the write transaction.
+func TestGroupTrainCatchesUpWithNewApplication(t *testing.T) {
+	t.Parallel()
+	const apps = 12
+	build := func(h *harness) {
+		h.put("staging", railyard.EnvironmentConfig{Upstream: &railyard.Upstream{Latest: true}})
+		h.put("de", railyard.EnvironmentConfig{EnvironmentGroup: "prod", Upstream: &railyard.Upstream{Environment: "staging"}})
+		for i := range apps {
+			h.release(fmt.Sprintf("app%02d", i), 1, "shop", "staging", "de")
+		}
+	}
+	res, plans := trainAcross(t, build, func(h *harness) {
+		for i := range apps {
+			h.release(fmt.Sprintf("app%02d", i), 2, "shop", "staging", "de")
+		}
+		h.release("new", 1, "shop", "staging", "de")
+	}, railyard.ReleaseTrain{Group: "prod"})
+	if res.Train.Deployed != apps+1 || plans != 2 {
+		t.Fatalf("%d deployed after %d plans, want %d after 2", res.Train.Deployed, plans, apps+1)
+	}
+}
+
 // TestTrainSnapshotProperty commits random deploys, releases and locks
 // while random trains are planned on random installations, and compares
 // each with the same changes committed before it.
