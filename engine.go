@@ -32,6 +32,10 @@ type Engine struct {
 	notifier notifier
 	// overview is the last overview built (overview.go).
 	overview overviewCache
+
+	// trainPlanned, if set (by tests), is called after a release train
+	// was planned on a snapshot, before it catches up and is written.
+	trainPlanned func()
 }
 
 // NewEngine returns an engine over store.
@@ -138,12 +142,22 @@ func (e *Engine) Apply(ctx context.Context, actor Actor, cmds ...Command) ([]*Re
 			return nil, batchError(len(cmds), i, cmd, err)
 		}
 	}
+	if t, ok := cmds[0].(*ReleaseTrain); ok && len(cmds) == 1 {
+		return e.applyTrain(ctx, actor, t)
+	}
+	return e.applyInTx(ctx, actor, cmds, nil)
+}
+
+// applyInTx applies validated commands in one store transaction and
+// records their events. prepared is a release train's plan made outside
+// the transaction (see applyTrain), for a batch of that one train.
+func (e *Engine) applyInTx(ctx context.Context, actor Actor, cmds []Command, prepared *preparedTrain) ([]*Result, error) {
 	var results []*Result
 	err := e.store.Update(ctx, func(tx Tx) error {
 		results = make([]*Result, 0, len(cmds))
 		now := normalizeTime(e.now())
 		for i, cmd := range cmds {
-			c := &commandContext{engine: e, tx: tx, now: now, actor: actor}
+			c := &commandContext{engine: e, tx: tx, now: now, actor: actor, prepared: prepared}
 			res, err := cmd.apply(ctx, c)
 			if err != nil {
 				return batchError(len(cmds), i, cmd, err)
@@ -271,6 +285,9 @@ type commandContext struct {
 	changes []Change
 	// description says what happened; set by the command.
 	description string
+	// prepared is a release train planned outside the transaction, to
+	// be checked and applied (see applyTrain); nil otherwise.
+	prepared *preparedTrain
 
 	// locks caches the locks of an environment for this command.
 	locks map[string][]*Lock

@@ -103,4 +103,9 @@ type Tx interface {
 	FindEvents(ctx context.Context, filter EventFilter) ([]*Event, error)
 	// LastEventID returns the highest event ID, or 0 if there are none.
 	LastEventID(ctx context.Context) (int64, error)
+	// ChangedApplications returns, ordered by name and each once, the
+	// applications named by the changes of the events after afterID:
+	// what changed for a reader that saw the state at afterID (a release
+	// train planned on a View checks its plan with it).
+	ChangedApplications(ctx context.Context, afterID int64) ([]string, error)
 }

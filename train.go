@@ -172,14 +172,13 @@ func (t *ReleaseTrain) Validate() error {
 
 func (t *ReleaseTrain) apply(ctx context.Context, c *commandContext) (*Result, error) {
 	if t.ScheduledAt != nil {
-		at := normalizeTime(*t.ScheduledAt)
-		t.ScheduledAt = &at
+		t.normalize()
 		ran, err := c.scheduledTrainRan(ctx, t)
 		if err != nil || ran {
 			return &Result{Outcome: OutcomeUnchanged}, err
 		}
 	}
-	plan, err := c.planTrain(ctx, t, false)
+	plan, err := c.currentTrainPlan(ctx, t)
 	if err != nil {
 		return nil, err
 	}
@@ -205,6 +204,15 @@ func (t *ReleaseTrain) apply(ctx context.Context, c *commandContext) (*Result, e
 		c.description = plan.description.String()
 	}
 	return &Result{Outcome: outcome, Train: r}, nil
+}
+
+// normalize sets ScheduledAt to the stored form of its time, so that the
+// train compares equal to the one recorded for the same schedule time.
+func (t *ReleaseTrain) normalize() {
+	if t.ScheduledAt != nil {
+		at := normalizeTime(*t.ScheduledAt)
+		t.ScheduledAt = &at
+	}
 }
 
 // Prognosis computes what the release train would do now, without
@@ -237,6 +245,14 @@ type trainPlan struct {
 	steps  []trainStep
 	// description is the event's; its summary is result.Description.
 	description Description
+	// targets are the target environments, in the order of
+	// result.Environments; apps the applications the train may move.
+	targets []*Environment
+	apps    map[string]*Application
+	// releases are the upstream releases read, and upstreams the versions
+	// of each upstream environment: both shared by the targets.
+	releases  map[releaseKey]*Release
+	upstreams map[string]map[string]upstreamVersion
 }
 
 // trainStep deploys rel (or queues it behind blockers) in dep.
@@ -267,7 +283,8 @@ func (c *commandContext) planTrain(ctx context.Context, t *ReleaseTrain, dryRun 
 		return nil, err
 	}
 	plan := &trainPlan{result: &TrainResult{Environment: t.Environment, Group: t.Group, Team: t.Team,
-		Application: t.Application, DryRun: dryRun, ScheduledAt: t.ScheduledAt, Environments: []*TrainEnvironment{}}}
+		Application: t.Application, DryRun: dryRun, ScheduledAt: t.ScheduledAt, Environments: []*TrainEnvironment{}},
+		targets: targets, apps: apps, releases: map[releaseKey]*Release{}, upstreams: map[string]map[string]upstreamVersion{}}
 	for _, env := range targets {
 		if err := c.planEnvironment(ctx, t, env, apps, plan); err != nil {
 			return nil, err
@@ -369,7 +386,11 @@ func (c *commandContext) planEnvironment(ctx context.Context, t *ReleaseTrain, e
 			return nil
 		}
 		te.Upstream = src
-		upstream, err = c.upstreamVersions(ctx, src, t.Application)
+		// The members of a group mostly share their upstream: read it once.
+		if upstream = plan.upstreams[src]; upstream == nil {
+			upstream, err = c.upstreamVersions(ctx, src, t.Application)
+			plan.upstreams[src] = upstream
+		}
 	default:
 		te.SkipReason = SkipEnvironmentNotInChain
 		return nil
@@ -388,7 +409,7 @@ func (c *commandContext) planEnvironment(ctx context.Context, t *ReleaseTrain, e
 	reason := trainReason(t, te.Upstream)
 	for _, name := range trainCandidates(apps, upstream, deps, t.Application) {
 		up, ok := upstream[name]
-		entry, step, err := c.planApplication(ctx, env, apps[name], up, ok, current[name], reason)
+		entry, step, err := c.planApplication(ctx, env, apps[name], up, ok, current[name], reason, plan.releases)
 		if err != nil {
 			return err
 		}
@@ -474,8 +495,9 @@ func (c *commandContext) latestVersions(ctx context.Context, env *Environment, o
 }
 
 // planApplication decides what the train does with one application in
-// env, and the step that does it (nil if nothing changes).
-func (c *commandContext) planApplication(ctx context.Context, env *Environment, app *Application, up upstreamVersion, hasUp bool, dep *Deployment, reason string) (*TrainApplication, *trainStep, error) {
+// env, and the step that does it (nil if nothing changes). releases
+// keeps the releases read, by application and version.
+func (c *commandContext) planApplication(ctx context.Context, env *Environment, app *Application, up upstreamVersion, hasUp bool, dep *Deployment, reason string, releases map[releaseKey]*Release) (*TrainApplication, *trainStep, error) {
 	entry := &TrainApplication{Application: app.Name, Team: app.Team, Outcome: OutcomeSkipped}
 	if dep == nil {
 		dep = &Deployment{Application: app.Name, Environment: env.Name}
@@ -496,9 +518,15 @@ func (c *commandContext) planApplication(ctx context.Context, env *Environment, 
 	}
 	rel := up.rel
 	if rel == nil {
-		var err error
-		if rel, err = c.tx.FindRelease(ctx, app.Name, to, false); err != nil {
-			return nil, nil, fmt.Errorf("upstream release of %s: %w", app.Name, err)
+		// The members of a group mostly share their upstream: one read
+		// of a release for all of them.
+		key := releaseKey{app.Name, to}
+		if rel = releases[key]; rel == nil {
+			var err error
+			if rel, err = c.tx.FindRelease(ctx, app.Name, to, false); err != nil {
+				return nil, nil, fmt.Errorf("upstream release of %s: %w", app.Name, err)
+			}
+			releases[key] = rel
 		}
 	}
 	if !rel.HasManifest(env.Name) {

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/railyard-cd/railyard"
@@ -18,7 +20,8 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?, ?)`
 	createEventRefSQL = `INSERT INTO event_refs (event_id, application, environment, source_commit_id)
 		VALUES (?, ?, ?, ?)`
-	lastEventIDSQL = `SELECT COALESCE(MAX(id), 0) FROM events`
+	lastEventIDSQL       = `SELECT COALESCE(MAX(id), 0) FROM events`
+	eventChangesAfterSQL = `SELECT changes FROM events WHERE id > ? ORDER BY id`
 )
 
 // commitPrefixRE is what a SourceCommitID filter must look like: at least
@@ -106,6 +109,45 @@ func (t *tx) LastEventID(ctx context.Context) (int64, error) {
 	var id int64
 	err := t.queryRow(ctx, lastEventIDSQL).Scan(&id)
 	return id, wrap("last event id", err)
+}
+
+// ChangedApplications returns, ordered by name and each once, the
+// applications named by the changes of the events after afterID. It
+// decodes only the application of each stored change: no manifest is
+// read.
+func (t *tx) ChangedApplications(ctx context.Context, afterID int64) ([]string, error) {
+	rows, err := t.query(ctx, eventChangesAfterSQL, afterID)
+	if err != nil {
+		return nil, wrap("changed applications", err)
+	}
+	defer rows.Close()
+	seen := map[string]bool{}
+	var changes []struct {
+		Application string `json:"application"`
+	}
+	var data []byte
+	for rows.Next() {
+		if err := rows.Scan(&data); err != nil {
+			return nil, wrap("changed applications", err)
+		}
+		changes = changes[:0]
+		if err := json.Unmarshal(data, &changes); err != nil {
+			return nil, wrap("changed applications", err)
+		}
+		for _, ch := range changes {
+			if ch.Application != "" {
+				seen[ch.Application] = true
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("changed applications", err)
+	}
+	apps := slices.Sorted(maps.Keys(seen))
+	if apps == nil {
+		apps = []string{}
+	}
+	return apps, nil
 }
 
 // eventsQuery builds the query for a filter. The conditions on refs must

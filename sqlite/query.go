@@ -41,7 +41,7 @@ func readQueries() []string {
 		findReleasesManifestsSQL, maxReleaseVersionSQL, findRetiredReleaseSQL, isRetiredSQL, findReleaseDigestSQL,
 		findManifestContentSQL, hasReleasesSQL,
 		findDeploymentSQL,
-		lastEventIDSQL,
+		lastEventIDSQL, eventChangesAfterSQL,
 	}
 	qs = append(qs, deploymentQueries()...)
 	return append(qs, lockQueries()...)

@@ -16,6 +16,7 @@ var eventTests = []test{
 	{"Filters", testEventFilters},
 	{"SourceCommitIDTooShort", testEventSourceCommitIDInvalid},
 	{"Pagination", testEventPagination},
+	{"ChangedApplications", testChangedApplications},
 }
 
 var (
@@ -253,4 +254,37 @@ func testEventPagination(t *testing.T, s railyard.Store) {
 		reversed = append(reversed, all[i])
 	}
 	equal(t, "pages of BeforeID", backward, reversed)
+}
+
+// testChangedApplications: the applications named by the changes of the
+// events after an id, sorted, each once; environment-only changes name
+// none.
+func testChangedApplications(t *testing.T, s railyard.Store) {
+	changed := func(after int64) []string {
+		t.Helper()
+		var apps []string
+		view(t, s, func(tx railyard.Tx) (err error) {
+			apps, err = tx.ChangedApplications(t.Context(), after)
+			return err
+		})
+		return apps
+	}
+	equal(t, "ChangedApplications with no events", changed(0), []string{})
+	ids := createEvents(t, s,
+		&railyard.Event{Time: t0, Actor: alice, Kind: "deploy", Changes: []railyard.Change{
+			{Op: railyard.ChangeDeploy, Application: "search", Environment: "production", Version: 2},
+		}},
+		&railyard.Event{Time: t0, Actor: alice, Kind: "environment.put", Changes: []railyard.Change{
+			{Op: railyard.ChangeEnvironmentPut, Environment: "staging"},
+		}},
+		fullEvent("release.create", t0, alice),
+		&railyard.Event{Time: t0, Actor: bob, Kind: "release-train", Changes: []railyard.Change{
+			{Op: railyard.ChangeDeploy, Application: "search", Environment: "staging", Version: 3},
+			{Op: railyard.ChangeDeploy, Application: "billing", Environment: "staging", Version: 1},
+		}},
+	)
+	equal(t, "ChangedApplications after 0", changed(0), []string{"billing", "checkout", "search"})
+	equal(t, "ChangedApplications after the first event", changed(ids[0]), []string{"billing", "checkout", "search"})
+	equal(t, "ChangedApplications after the release", changed(ids[2]), []string{"billing", "search"})
+	equal(t, "ChangedApplications after the last event", changed(ids[3]), []string{})
 }
