@@ -46,8 +46,24 @@ func (t *tx) stmt(ctx context.Context, q string) *sql.Stmt {
 	return s
 }
 
+// statementContext is the context a statement runs with. In a write
+// transaction it is never canceled: Update checks the caller's context
+// before fn runs, and after that a statement interrupted by its caller's
+// context would make SQLite roll back the whole transaction (what
+// sqlite3_interrupt does to a write in a transaction), that is every other
+// update of the group commit. It also spares each statement the goroutine
+// that the driver and database/sql start to watch a cancelable context.
+// Reads (View) stay cancelable.
+func (t *tx) statementContext(ctx context.Context) context.Context {
+	if t.writable {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
+
 // query runs q, prepared if it can be.
 func (t *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	ctx = t.statementContext(ctx)
 	if s := t.stmt(ctx, q); s != nil {
 		return s.QueryContext(ctx, args...)
 	}
@@ -56,6 +72,7 @@ func (t *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 
 // queryRow runs q, prepared if it can be, for at most one row.
 func (t *tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	ctx = t.statementContext(ctx)
 	if s := t.stmt(ctx, q); s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}
@@ -68,6 +85,7 @@ func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error
 	if !t.writable {
 		return nil, errReadOnly
 	}
+	ctx = t.statementContext(ctx)
 	if s := t.stmt(ctx, q); s != nil {
 		return s.ExecContext(ctx, args...)
 	}

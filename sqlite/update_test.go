@@ -112,3 +112,52 @@ func TestUpdateWithEndedContext(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestUpdateCanceledWhileRunningIsApplied: once an update runs, its
+// caller's context no longer reaches its statements. A statement
+// interrupted by it would make SQLite roll back the whole transaction of
+// the group commit, the other callers' updates with it; so the update is
+// applied in full and committed with its group.
+func TestUpdateCanceledWhileRunningIsApplied(t *testing.T) {
+	t.Parallel()
+	db := NewDB(filepath.Join(t.TempDir(), "railyard.db"))
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	put := func(ctx context.Context, tx railyard.Tx, name string) error {
+		return tx.PutApplication(ctx, &railyard.Application{Name: name, CreatedAt: time.Unix(0, 0).UTC()})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	group := []*writeRequest{
+		{ctx: context.Background(), fn: func(tx railyard.Tx) error { return put(context.Background(), tx, "before") }},
+		{ctx: ctx, fn: func(tx railyard.Tx) error {
+			if err := put(ctx, tx, "canceled-1"); err != nil {
+				return err
+			}
+			cancel() // the caller gives up half way
+			return put(ctx, tx, "canceled-2")
+		}},
+		{ctx: context.Background(), fn: func(tx railyard.Tx) error { return put(context.Background(), tx, "after") }},
+	}
+	db.commitGroup(group)
+	for i, req := range group {
+		if req.err != nil || req.panic != nil {
+			t.Errorf("update %d: got %v (panic %v), want success", i, req.err, req.panic)
+		}
+	}
+	var got []string
+	err := db.View(context.Background(), func(tx railyard.Tx) error {
+		apps, err := tx.FindApplications(context.Background())
+		for _, a := range apps {
+			got = append(got, a.Name)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "after,before,canceled-1,canceled-2"; strings.Join(got, ",") != want {
+		t.Errorf("applications: got %v, want %s", got, want)
+	}
+}
