@@ -54,9 +54,9 @@ const maxGroup = 128
 // connection and commits it if fn returns nil. If fn returns an error or
 // panics, or ctx has ended before fn runs, its changes are rolled back;
 // fn's error is returned as it is and a panic is raised again here.
-// Once fn runs, ctx no longer interrupts its statements (see
-// tx.statementContext): the update is applied, and committed with its
-// group, whether or not its caller still waits. Concurrent calls are
+// If ctx ends while fn runs, fn's next statement fails with ctx's error;
+// a statement already running is never interrupted, since that would roll
+// back the whole group (see tx.statementContext). Concurrent calls are
 // grouped into one commit (see writer).
 func (db *DB) Update(ctx context.Context, fn func(railyard.Tx) error) error {
 	if db.write == nil {

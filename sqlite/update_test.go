@@ -113,12 +113,13 @@ func TestUpdateWithEndedContext(t *testing.T) {
 	}
 }
 
-// TestUpdateCanceledWhileRunningIsApplied: once an update runs, its
-// caller's context no longer reaches its statements. A statement
-// interrupted by it would make SQLite roll back the whole transaction of
-// the group commit, the other callers' updates with it; so the update is
-// applied in full and committed with its group.
-func TestUpdateCanceledWhileRunningIsApplied(t *testing.T) {
+// TestUpdateCanceledWhileRunningFailsAlone: an update whose caller gives
+// up half way fails at its next statement and is rolled back to its own
+// savepoint; the updates grouped with it, before and after, commit.
+// Statements of a write transaction never see a cancelable context (a
+// statement interrupted by it would make SQLite roll back the group's
+// whole transaction); the caller's context is checked between statements.
+func TestUpdateCanceledWhileRunningFailsAlone(t *testing.T) {
 	t.Parallel()
 	db := NewDB(filepath.Join(t.TempDir(), "railyard.db"))
 	if err := db.Open(); err != nil {
@@ -129,21 +130,31 @@ func TestUpdateCanceledWhileRunningIsApplied(t *testing.T) {
 		return tx.PutApplication(ctx, &railyard.Application{Name: name, CreatedAt: time.Unix(0, 0).UTC()})
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	var sawCancelable bool
 	group := []*writeRequest{
 		{ctx: context.Background(), fn: func(tx railyard.Tx) error { return put(context.Background(), tx, "before") }},
-		{ctx: ctx, fn: func(tx railyard.Tx) error {
-			if err := put(ctx, tx, "canceled-1"); err != nil {
+		{ctx: ctx, fn: func(rtx railyard.Tx) error {
+			if err := put(ctx, rtx, "canceled-1"); err != nil {
 				return err
 			}
+			sctx, err := rtx.(*tx).statementContext(ctx)
+			sawCancelable = err != nil || sctx.Done() != nil
 			cancel() // the caller gives up half way
-			return put(ctx, tx, "canceled-2")
+			return put(ctx, rtx, "canceled-2")
 		}},
 		{ctx: context.Background(), fn: func(tx railyard.Tx) error { return put(context.Background(), tx, "after") }},
 	}
 	db.commitGroup(group)
+	if sawCancelable {
+		t.Error("a statement of a write transaction ran with a cancelable context")
+	}
 	for i, req := range group {
-		if req.err != nil || req.panic != nil {
-			t.Errorf("update %d: got %v (panic %v), want success", i, req.err, req.panic)
+		want := error(nil)
+		if i == 1 {
+			want = context.Canceled
+		}
+		if !errors.Is(req.err, want) || (want == nil && req.err != nil) || req.panic != nil {
+			t.Errorf("update %d: got %v (panic %v), want %v", i, req.err, req.panic, want)
 		}
 	}
 	var got []string
@@ -157,7 +168,7 @@ func TestUpdateCanceledWhileRunningIsApplied(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "after,before,canceled-1,canceled-2"; strings.Join(got, ",") != want {
+	if want := "after,before"; strings.Join(got, ",") != want {
 		t.Errorf("applications: got %v, want %s", got, want)
 	}
 }
