@@ -8,8 +8,7 @@ import (
 
 // Each pool's connections carry the pragmas the store's guarantees rest
 // on: synchronous=FULL (2) for durability, foreign keys for the cascades,
-// a busy timeout, and query_only on the read pool; the write connection
-// leaves checkpoints to the checkpointer.
+// a busy timeout, and query_only on the read pool.
 func TestConnectionPragmas(t *testing.T) {
 	t.Parallel()
 	db := NewDB(filepath.Join(t.TempDir(), "railyard.db"))
@@ -27,8 +26,6 @@ func TestConnectionPragmas(t *testing.T) {
 		{"write", db.write.db, "foreign_keys", 1},
 		{"write", db.write.db, "busy_timeout", busyTimeoutMillis},
 		{"write", db.write.db, "query_only", 0},
-		// Commits never checkpoint; the checkpointer does (checkpoint.go).
-		{"write", db.write.db, "wal_autocheckpoint", 0},
 		{"read", db.read.db, "synchronous", 2},
 		{"read", db.read.db, "foreign_keys", 1},
 		{"read", db.read.db, "busy_timeout", busyTimeoutMillis},

@@ -42,10 +42,6 @@ type DB struct {
 	write  *pool
 	read   *pool
 	writer writer
-	ckpt   *checkpointer
-	// afterCheckpoint, if set before Open (tests only), is called after
-	// each background checkpoint with its error.
-	afterCheckpoint func(error)
 }
 
 // Compile-time check that DB implements the domain's Store interface.
@@ -82,13 +78,7 @@ func (db *DB) Open() error {
 		write.close()
 		return err
 	}
-	ckpt, err := openCheckpointer(db.path, db.afterCheckpoint)
-	if err != nil {
-		read.close()
-		write.close()
-		return err
-	}
-	db.write, db.read, db.ckpt = write, read, ckpt
+	db.write, db.read = write, read
 	return nil
 }
 
@@ -110,14 +100,10 @@ func openWritePool(path string) (*pool, error) {
 	return write, nil
 }
 
-// Close stops the checkpointer and closes the pools. Closing the last
-// connection checkpoints the write-ahead log into the database file.
+// Close closes both pools. Closing the last connection checkpoints the
+// write-ahead log into the database file.
 func (db *DB) Close() error {
 	var errs []error
-	if db.ckpt != nil {
-		errs = append(errs, db.ckpt.close())
-		db.ckpt = nil
-	}
 	if db.read != nil {
 		errs = append(errs, db.read.close())
 		db.read = nil
@@ -172,8 +158,6 @@ func writeParams() url.Values {
 	q.Set("_journal_mode", "WAL")
 	q.Set("_txlock", "immediate")
 	q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", writeCacheKiB))
-	// Commits never checkpoint: the checkpointer does (checkpoint.go).
-	q.Add("_pragma", "wal_autocheckpoint(0)")
 	return q
 }
 

@@ -99,7 +99,6 @@ func (db *DB) leadGroup() {
 	for _, req := range group {
 		close(req.done)
 	}
-	db.countWALPages()
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -108,19 +107,6 @@ func (db *DB) leadGroup() {
 		return
 	}
 	w.queue[0].lead <- struct{}{}
-}
-
-// countWALPages tells the checkpointer how many pages the last group
-// wrote to the WAL. The group's callers have their answers already: this
-// runs while the next group waits, and costs a few microseconds.
-func (db *DB) countWALPages() {
-	pages, err := db.walPagesWritten(context.Background())
-	if err != nil {
-		// Unknown: count a full checkpoint's worth, so that a connection
-		// that cannot say still gets checkpoints.
-		pages = checkpointPages
-	}
-	db.ckpt.wrote(pages)
 }
 
 // commitGroup applies the group's updates in one transaction and commits
