@@ -1,8 +1,10 @@
 package http
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"mime/multipart"
 	nethttp "net/http"
 	"slices"
 	"strings"
@@ -256,6 +258,36 @@ func BenchmarkOverviewScale(b *testing.B) {
 				b.ReportMetric(float64(latencies[len(latencies)*95/100].Microseconds())/1000, "p95-ms")
 				b.ReportMetric(float64(n)/1024, "gzip-KiB")
 			})
+		}
+	}
+}
+
+// BenchmarkParseRelease parses a Kuberpult release upload with three
+// 10 KB manifests, as scenario (a) of railyard-loadtest sends it.
+func BenchmarkParseRelease(b *testing.B) {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for _, f := range [][2]string{{"application", "checkout"}, {"version", "7"}, {"team", "payments"}, {"source_commit_id", commitA}} {
+		if err := mw.WriteField(f[0], f[1]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for env, m := range benchManifests {
+		w, err := mw.CreateFormFile("manifests["+env+"]", "manifest.yaml")
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.WriteString(w, m)
+	}
+	if err := mw.Close(); err != nil {
+		b.Fatal(err)
+	}
+	contentType := mw.FormDataContentType()
+	b.ReportAllocs()
+	for b.Loop() {
+		form, err := parseRelease(contentType, bytes.NewReader(body.Bytes()), 1<<20, 64<<20)
+		if err != nil || len(form.Release.Manifests) != 3 {
+			b.Fatalf("got %v, %v", form, err)
 		}
 	}
 }

@@ -1,11 +1,13 @@
 package http
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"mime"
 	"mime/multipart"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	railyard "github.com/railyard-cd/railyard"
@@ -147,12 +149,29 @@ func bracketed(name, prefix string) (string, bool) {
 	return name[len(prefix)+1 : len(name)-1], true
 }
 
+// partBuffers are the buffers readLimited reads parts into. A pooled
+// buffer has grown to the size of the parts it read, so a 10 KB manifest is
+// read without the copies of a growing buffer and copied once, into its
+// string. Buffers larger than maxPooledPart are left to the collector, so
+// that one large upload does not stay in memory.
+var partBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledPart is the largest buffer partBuffers keeps.
+const maxPooledPart = 256 << 10
+
 // readLimited reads a part of at most limit bytes of UTF-8 text.
 func readLimited(part *multipart.Part, name string, limit, maxTotal int64) (string, error) {
-	data, err := io.ReadAll(io.LimitReader(part, limit+1))
-	if err != nil {
+	buf := partBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledPart {
+			buf.Reset()
+			partBuffers.Put(buf)
+		}
+	}()
+	if _, err := buf.ReadFrom(io.LimitReader(part, limit+1)); err != nil {
 		return "", formError(err, maxTotal)
 	}
+	data := buf.Bytes()
 	if int64(len(data)) > limit {
 		return "", railyard.Errorf(railyard.ETOOLARGE, "%s is larger than the limit of %d bytes", railyard.Truncate(name, 80), limit).WithField(name)
 	}

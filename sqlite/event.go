@@ -78,10 +78,25 @@ func (t *tx) FindEvents(ctx context.Context, filter railyard.EventFilter) ([]*ra
 		return nil, wrap("find events", err)
 	}
 	// Manifests are read once the rows are closed, so that one statement
-	// at a time runs on the transaction's connection.
-	r := &contentReader{tx: t}
+	// at a time runs on the transaction's connection, and all at once.
+	changes := make([][]storedChange, len(events))
+	var hashes []contentHash
 	for i, e := range events {
-		if e.Changes, err = decodeChanges(ctx, stored[i], r); err != nil {
+		if changes[i], err = decodeStoredChanges(stored[i]); err != nil {
+			return nil, wrap("find events", fmt.Errorf("event %d: %w", e.ID, err))
+		}
+		hs, err := contentHashes(changes[i])
+		if err != nil {
+			return nil, wrap("find events", fmt.Errorf("event %d: %w", e.ID, err))
+		}
+		hashes = append(hashes, hs...)
+	}
+	r := &contentReader{tx: t}
+	if err := r.load(ctx, hashes); err != nil {
+		return nil, wrap("find events", err)
+	}
+	for i, e := range events {
+		if e.Changes, err = changesOf(ctx, changes[i], r); err != nil {
 			return nil, wrap("find events", fmt.Errorf("event %d: %w", e.ID, err))
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/railyard-cd/railyard"
 )
@@ -92,6 +93,62 @@ type contentReader struct {
 	read map[contentHash]string
 }
 
+// contentBatch is how many hashes one query of load asks for: one query
+// per batch of the exporter instead of one per manifest (each query has a
+// fixed cost in database/sql and the driver, as much as reading 10 KB).
+const contentBatch = 256
+
+// load reads the content of every hash in hs not read yet, with one query
+// per contentBatch hashes. A hash without content is left out; content
+// then reports it.
+func (r *contentReader) load(ctx context.Context, hs []contentHash) error {
+	var missing []any
+	for _, h := range hs {
+		if _, ok := r.read[h]; !ok {
+			missing = append(missing, h[:])
+		}
+	}
+	for len(missing) > 0 {
+		n := min(len(missing), contentBatch)
+		if err := r.loadBatch(ctx, missing[:n]); err != nil {
+			return err
+		}
+		missing = missing[n:]
+	}
+	return nil
+}
+
+// loadBatch reads the content of the hashes in args (each a []byte).
+func (r *contentReader) loadBatch(ctx context.Context, args []any) error {
+	q := `SELECT hash, content FROM manifest_contents WHERE hash IN (?` + strings.Repeat(", ?", len(args)-1) + `)`
+	rows, err := r.tx.query(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var hash []byte
+		var c string
+		if err := rows.Scan(&hash, &c); err != nil {
+			return err
+		}
+		var h contentHash
+		if copy(h[:], hash) != len(h) {
+			return fmt.Errorf("manifest content: hash of %d bytes", len(hash))
+		}
+		r.remember(h, c)
+	}
+	return rows.Err()
+}
+
+// remember keeps the content of h.
+func (r *contentReader) remember(h contentHash, c string) {
+	if r.read == nil {
+		r.read = map[contentHash]string{}
+	}
+	r.read[h] = c
+}
+
 // content returns the content of hash h.
 func (r *contentReader) content(ctx context.Context, h contentHash) (string, error) {
 	if c, ok := r.read[h]; ok {
@@ -105,10 +162,7 @@ func (r *contentReader) content(ctx context.Context, h contentHash) (string, err
 	if err != nil {
 		return "", err
 	}
-	if r.read == nil {
-		r.read = map[contentHash]string{}
-	}
-	r.read[h] = c
+	r.remember(h, c)
 	return c, nil
 }
 
@@ -159,14 +213,36 @@ func (t *tx) encodeChanges(ctx context.Context, changes []railyard.Change) ([]by
 	return json.Marshal(stored)
 }
 
-// decodeChanges decodes the changes of an event as the events table keeps
-// them, reading the manifests of release.create changes through r. The
-// releases are new values, owned by the caller.
-func decodeChanges(ctx context.Context, data []byte, r *contentReader) ([]railyard.Change, error) {
+// decodeStoredChanges decodes the changes of an event as the events table
+// keeps them.
+func decodeStoredChanges(data []byte) ([]storedChange, error) {
 	var stored []storedChange
-	if err := json.Unmarshal(data, &stored); err != nil {
-		return nil, err
+	err := json.Unmarshal(data, &stored)
+	return stored, err
+}
+
+// contentHashes returns the hashes of the manifests that changes name.
+func contentHashes(changes []storedChange) ([]contentHash, error) {
+	var hs []contentHash
+	for _, sc := range changes {
+		if sc.Release == nil {
+			continue
+		}
+		for _, s := range sc.Release.ManifestSHA256 {
+			h, err := parseContentHash(s)
+			if err != nil {
+				return nil, err
+			}
+			hs = append(hs, h)
+		}
 	}
+	return hs, nil
+}
+
+// changesOf returns the changes of stored, reading the manifests of
+// release.create changes through r. The releases are new values, owned by
+// the caller.
+func changesOf(ctx context.Context, stored []storedChange, r *contentReader) ([]railyard.Change, error) {
 	// Unmarshalling "[]" gives an empty, non-nil slice: Changes is never nil.
 	changes := make([]railyard.Change, len(stored))
 	for i, sc := range stored {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -80,5 +81,63 @@ func TestSQLSHA256(t *testing.T) {
 	}
 	if _, err := sqlSHA256(nil, []driver.Value{int64(1)}); err == nil || err.Error() != "sha256: got a int64, want text or a blob" {
 		t.Errorf("sha256(1): got error %v, want one saying it takes text or a blob", err)
+	}
+}
+
+// FindEvents reads the manifests of a batch's events together; one whose
+// content row is gone (a damaged database) is named by its hash, and the
+// events around it read in full.
+func TestFindEventsMissingContent(t *testing.T) {
+	t.Parallel()
+	db := NewDB(filepath.Join(t.TempDir(), "railyard.db"))
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	manifests := []map[string]string{
+		{"dev": "kind: One\n", "prod": "kind: Shared\n"},
+		{"dev": "kind: Two\n", "prod": "kind: Shared\n"},
+	}
+	err := db.Update(ctx, func(tx railyard.Tx) error {
+		for i, m := range manifests {
+			rel := &railyard.Release{Application: "checkout", Version: int64(i + 1), Manifests: m}
+			ev := &railyard.Event{Time: time.Unix(0, 0).UTC(), Actor: railyard.Actor{Name: "ci"}, Kind: railyard.KindReleaseCreate,
+				Changes: []railyard.Change{{Op: railyard.ChangeReleaseCreate, Application: "checkout", Version: rel.Version, Release: rel}}}
+			if err := tx.CreateEvent(ctx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	find := func() ([]*railyard.Event, error) {
+		var events []*railyard.Event
+		err := db.View(ctx, func(tx railyard.Tx) error {
+			var err error
+			events, err = tx.FindEvents(ctx, railyard.EventFilter{Ascending: true})
+			return err
+		})
+		return events, err
+	}
+	events, err := find()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range events {
+		if got := e.Changes[0].Release.Manifests; !reflect.DeepEqual(got, manifests[i]) {
+			t.Errorf("event %d: manifests %q, want %q", e.ID, got, manifests[i])
+		}
+	}
+	gone := sha256.Sum256([]byte("kind: Two\n"))
+	if _, err := db.write.db.ExecContext(ctx, "DELETE FROM manifest_contents WHERE hash = ?", gone[:]); err != nil {
+		t.Fatal(err)
+	}
+	_, err = find()
+	want := fmt.Sprintf("sqlite: find events: event 2: manifest content sha256:%x is missing", gone)
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
 	}
 }

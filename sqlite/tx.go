@@ -46,8 +46,33 @@ func (t *tx) stmt(ctx context.Context, q string) *sql.Stmt {
 	return s
 }
 
+// statementContext returns the context a statement runs with, or the
+// caller's error if its context has ended. In a write transaction the
+// statement itself runs with a context that is never canceled, and the
+// caller's is checked here, between statements: a statement interrupted
+// by its context makes SQLite roll back the whole transaction (what
+// sqlite3_interrupt does to a write inside a transaction), which under
+// group commit is every other update of the group. An update whose caller
+// gives up fails at its next statement and is rolled back to its own
+// savepoint. It also spares each statement the goroutine that the driver
+// and database/sql start to watch a cancelable context. Reads (View) stay
+// interruptible.
+func (t *tx) statementContext(ctx context.Context) (context.Context, error) {
+	if !t.writable {
+		return ctx, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return context.WithoutCancel(ctx), nil
+}
+
 // query runs q, prepared if it can be.
 func (t *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	ctx, err := t.statementContext(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if s := t.stmt(ctx, q); s != nil {
 		return s.QueryContext(ctx, args...)
 	}
@@ -56,6 +81,13 @@ func (t *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 
 // queryRow runs q, prepared if it can be, for at most one row.
 func (t *tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	sctx, err := t.statementContext(ctx)
+	if err != nil {
+		// A Row carries an error only from a query: database/sql fails
+		// this one at once with the ended context's error.
+		return t.tx.QueryRowContext(ctx, q, args...)
+	}
+	ctx = sctx
 	if s := t.stmt(ctx, q); s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}
@@ -67,6 +99,10 @@ func (t *tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	if !t.writable {
 		return nil, errReadOnly
+	}
+	ctx, err := t.statementContext(ctx)
+	if err != nil {
+		return nil, err
 	}
 	if s := t.stmt(ctx, q); s != nil {
 		return s.ExecContext(ctx, args...)

@@ -54,7 +54,10 @@ const maxGroup = 128
 // connection and commits it if fn returns nil. If fn returns an error or
 // panics, or ctx has ended before fn runs, its changes are rolled back;
 // fn's error is returned as it is and a panic is raised again here.
-// Concurrent calls are grouped into one commit (see writer).
+// If ctx ends while fn runs, fn's next statement fails with ctx's error;
+// a statement already running is never interrupted, since that would roll
+// back the whole group (see tx.statementContext). Concurrent calls are
+// grouped into one commit (see writer).
 func (db *DB) Update(ctx context.Context, fn func(railyard.Tx) error) error {
 	if db.write == nil {
 		return errors.New("sqlite: update: database is not open")

@@ -112,3 +112,63 @@ func TestUpdateWithEndedContext(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestUpdateCanceledWhileRunningFailsAlone: an update whose caller gives
+// up half way fails at its next statement and is rolled back to its own
+// savepoint; the updates grouped with it, before and after, commit.
+// Statements of a write transaction never see a cancelable context (a
+// statement interrupted by it would make SQLite roll back the group's
+// whole transaction); the caller's context is checked between statements.
+func TestUpdateCanceledWhileRunningFailsAlone(t *testing.T) {
+	t.Parallel()
+	db := NewDB(filepath.Join(t.TempDir(), "railyard.db"))
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	put := func(ctx context.Context, tx railyard.Tx, name string) error {
+		return tx.PutApplication(ctx, &railyard.Application{Name: name, CreatedAt: time.Unix(0, 0).UTC()})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var sawCancelable bool
+	group := []*writeRequest{
+		{ctx: context.Background(), fn: func(tx railyard.Tx) error { return put(context.Background(), tx, "before") }},
+		{ctx: ctx, fn: func(rtx railyard.Tx) error {
+			if err := put(ctx, rtx, "canceled-1"); err != nil {
+				return err
+			}
+			sctx, err := rtx.(*tx).statementContext(ctx)
+			sawCancelable = err != nil || sctx.Done() != nil
+			cancel() // the caller gives up half way
+			return put(ctx, rtx, "canceled-2")
+		}},
+		{ctx: context.Background(), fn: func(tx railyard.Tx) error { return put(context.Background(), tx, "after") }},
+	}
+	db.commitGroup(group)
+	if sawCancelable {
+		t.Error("a statement of a write transaction ran with a cancelable context")
+	}
+	for i, req := range group {
+		want := error(nil)
+		if i == 1 {
+			want = context.Canceled
+		}
+		if !errors.Is(req.err, want) || (want == nil && req.err != nil) || req.panic != nil {
+			t.Errorf("update %d: got %v (panic %v), want %v", i, req.err, req.panic, want)
+		}
+	}
+	var got []string
+	err := db.View(context.Background(), func(tx railyard.Tx) error {
+		apps, err := tx.FindApplications(context.Background())
+		for _, a := range apps {
+			got = append(got, a.Name)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "after,before"; strings.Join(got, ",") != want {
+		t.Errorf("applications: got %v, want %s", got, want)
+	}
+}
