@@ -1,17 +1,16 @@
 package railyard_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/railyard-cd/railyard"
+	"github.com/railyard-cd/railyard/internal/syncbuf"
 )
 
 func (h *harness) reconcile() *railyard.Event {
@@ -148,7 +147,7 @@ type testScheduler struct {
 	h     *harness
 	now   atomic.Int64
 	ticks chan time.Time
-	log   *syncBuffer
+	log   *syncbuf.Buffer
 	stop  func()
 	// wake, if set, is the scheduler's wake-up timer.
 	wake func(d time.Duration) <-chan time.Time
@@ -157,7 +156,7 @@ type testScheduler struct {
 // newTestScheduler sets the engine's clock to start; the scheduler's
 // goroutine reads it, so it is atomic.
 func newTestScheduler(t *testing.T, h *harness, start time.Time) *testScheduler {
-	ts := &testScheduler{t: t, h: h, ticks: make(chan time.Time), log: &syncBuffer{}}
+	ts := &testScheduler{t: t, h: h, ticks: make(chan time.Time), log: &syncbuf.Buffer{}}
 	ts.now.Store(start.UnixNano())
 	h.eng.Now = func() time.Time { return time.Unix(0, ts.now.Load()).UTC() }
 	return ts
@@ -188,25 +187,6 @@ func (ts *testScheduler) tick(at time.Time) {
 	ts.now.Store(at.UnixNano())
 	ts.ticks <- at
 	ts.settle()
-}
-
-// syncBuffer is a bytes.Buffer that the scheduler's goroutine writes and
-// the test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // TestScheduler checks that the scheduler's loop removes an expired lock

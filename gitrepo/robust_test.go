@@ -1,7 +1,6 @@
 package gitrepo
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/railyard-cd/railyard"
 	"github.com/railyard-cd/railyard/argocd"
+	"github.com/railyard-cd/railyard/internal/syncbuf"
 )
 
 // rewritingSource is the engine as the exporter's EventSource, with the
@@ -49,26 +49,8 @@ func (s *rewritingSource) FindEvents(ctx context.Context, filter railyard.EventF
 	return out, err
 }
 
-// syncBuffer is a bytes.Buffer that a logger and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // logRecords decodes the JSON log records in s with message msg.
-func logRecords(t testing.TB, s *syncBuffer, msg string) []map[string]any {
+func logRecords(t testing.TB, s *syncbuf.Buffer, msg string) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	for _, line := range strings.Split(strings.TrimSpace(s.String()), "\n") {
@@ -85,7 +67,7 @@ func logRecords(t testing.TB, s *syncBuffer, msg string) []map[string]any {
 
 // newRewritingExporter returns an exporter of e's events through src, to
 // e's remote, logging JSON to logs, retrying at once.
-func newRewritingExporter(t testing.TB, e *testEnv, src *rewritingSource, logs *syncBuffer) *Exporter {
+func newRewritingExporter(t testing.TB, e *testEnv, src *rewritingSource, logs *syncbuf.Buffer) *Exporter {
 	t.Helper()
 	x := NewExporter(src, Config{
 		Dir:        filepath.Join(e.dir, "w.git"),
@@ -126,7 +108,7 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 func TestPanicWhileExportingIsRecovered(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t)
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	src := &rewritingSource{Engine: e.eng}
 	src.setRewrite(func(ev *railyard.Event) {
 		if ev.ID == 3 {
@@ -198,7 +180,7 @@ func TestReleaseCreatedAndDeletedInOneEvent(t *testing.T) {
 			ev.Changes = append(ev.Changes, railyard.Change{Op: railyard.ChangeReleaseDelete, Application: "checkout", Version: 2})
 		}
 	})
-	x := newRewritingExporter(t, e, src, &syncBuffer{})
+	x := newRewritingExporter(t, e, src, &syncbuf.Buffer{})
 	e.must(envCmd("development", railyard.EnvironmentConfig{}))
 	for v := int64(1); v <= 3; v++ {
 		e.must(releaseCmd("checkout", v, "payments", "development"))

@@ -20,6 +20,7 @@ import (
 	railyard "github.com/railyard-cd/railyard"
 	"github.com/railyard-cd/railyard/argocd"
 	"github.com/railyard-cd/railyard/gitrepo"
+	"github.com/railyard-cd/railyard/internal/syncbuf"
 	"github.com/railyard-cd/railyard/sqlite"
 )
 
@@ -279,7 +280,7 @@ type exportFixture struct {
 	dir  string
 	eng  *railyard.Engine
 	http *httptest.Server
-	log  *syncBuffer
+	log  *syncbuf.Buffer
 }
 
 // start copies the template's database and serves it. The repository is
@@ -300,7 +301,7 @@ func (tmpl *exportTemplate) start(t *testing.T) *exportFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	fx := &exportFixture{t: t, tmpl: tmpl, dir: dir, log: &syncBuffer{}}
+	fx := &exportFixture{t: t, tmpl: tmpl, dir: dir, log: &syncbuf.Buffer{}}
 	fx.eng = railyard.NewEngine(db)
 	fx.eng.Now = func() time.Time { return t0.Add(time.Hour) }
 	srv := NewServer(fx.eng, Options{Logger: slog.New(slog.NewTextHandler(fx.log, nil))})

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	railyard "github.com/railyard-cd/railyard"
+	"github.com/railyard-cd/railyard/internal/syncbuf"
 	"github.com/railyard-cd/railyard/sqlite"
 )
 
@@ -41,24 +42,6 @@ func (c *testClock) Add(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// syncBuffer is a log destination safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // testServer is a real server on 127.0.0.1 over a real SQLite store.
 type testServer struct {
 	t      testing.TB
@@ -67,7 +50,7 @@ type testServer struct {
 	http   *httptest.Server
 	client *Client
 	clock  *testClock
-	log    *syncBuffer
+	log    *syncbuf.Buffer
 	db     *sqlite.DB
 	// dbClosed is set by tests that close the store themselves.
 	dbClosed bool
@@ -83,7 +66,7 @@ func newTestServer(t testing.TB, opts Options) *testServer {
 	if err := db.Open(); err != nil {
 		t.Fatalf("open store: %v", err)
 	}
-	ts := &testServer{t: t, clock: &testClock{now: t0}, log: &syncBuffer{}, db: db}
+	ts := &testServer{t: t, clock: &testClock{now: t0}, log: &syncbuf.Buffer{}, db: db}
 	ts.engine = railyard.NewEngine(db)
 	ts.engine.Now = ts.clock.Now
 	opts.Logger = slog.New(slog.NewTextHandler(ts.log, nil))

@@ -18,6 +18,7 @@ import (
 	"github.com/railyard-cd/railyard"
 	rhttp "github.com/railyard-cd/railyard/http"
 	"github.com/railyard-cd/railyard/internal/golden"
+	"github.com/railyard-cd/railyard/internal/syncbuf"
 )
 
 // TestEndToEnd builds the railyard binary, runs `railyard serve` as a
@@ -178,7 +179,7 @@ func buildBinary(t testing.TB) string {
 type serverProcess struct {
 	cmd    *exec.Cmd
 	url    string
-	log    *syncBuffer
+	log    *syncbuf.Buffer
 	exited chan struct{}
 }
 
@@ -189,7 +190,7 @@ type serverProcess struct {
 // meanwhile.)
 func startServer(t testing.TB, bin, dir string, args ...string) *serverProcess {
 	t.Helper()
-	s := &serverProcess{log: &syncBuffer{}, exited: make(chan struct{})}
+	s := &serverProcess{log: &syncbuf.Buffer{}, exited: make(chan struct{})}
 	s.cmd = exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
 	s.cmd.Dir = dir
 	s.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/railyard-cd/railyard/internal/syncbuf"
 )
 
 // TestMakeRun runs the README's `make run` as a person does, on a port the
@@ -34,7 +36,7 @@ func TestMakeRun(t *testing.T) {
 	}
 	bin := filepath.Join(t.TempDir(), "railyard")
 	data := filepath.Join(t.TempDir(), "data")
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	cmd := exec.Command("make", "--no-print-directory", "run", "BIN="+bin, "ARGS=--listen 127.0.0.1:0 --data-dir "+data)
 	cmd.Dir = filepath.Join("..", "..")
 	cmd.Stdout, cmd.Stderr = out, out
@@ -120,7 +122,7 @@ func checkStampedVersion(t *testing.T, bin, dir string) {
 
 // waitForOutput waits until out matches re, failing when the process
 // exits first or the time is up.
-func waitForOutput(t *testing.T, out *syncBuffer, exited <-chan struct{}, re *regexp.Regexp, timeout time.Duration) {
+func waitForOutput(t *testing.T, out *syncbuf.Buffer, exited <-chan struct{}, re *regexp.Regexp, timeout time.Duration) {
 	t.Helper()
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()

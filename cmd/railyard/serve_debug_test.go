@@ -10,11 +10,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/railyard-cd/railyard/internal/syncbuf"
 )
 
 // debugURL returns the URL of the profiling endpoints that serve logged
 // (in JSON) before it printed its own URL, or "" if it logged none.
-func debugURL(t *testing.T, log *syncBuffer) string {
+func debugURL(t *testing.T, log *syncbuf.Buffer) string {
 	t.Helper()
 	for _, line := range strings.Split(log.String(), "\n") {
 		var entry struct {

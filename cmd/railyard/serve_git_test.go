@@ -19,6 +19,7 @@ import (
 
 	"github.com/railyard-cd/railyard"
 	rhttp "github.com/railyard-cd/railyard/http"
+	"github.com/railyard-cd/railyard/internal/syncbuf"
 )
 
 // TestServeRefusesLeakingCredentials starts serve with credentials where
@@ -67,7 +68,7 @@ func TestServeRefusesLeakingCredentials(t *testing.T) {
 // fails instead of hanging), and returns its exit code and standard error.
 func runServeBriefly(t *testing.T, env map[string]string, args ...string) (int, string) {
 	t.Helper()
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	m := &Main{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return env[k] }, Now: time.Now}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -12,37 +11,19 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/railyard-cd/railyard/internal/syncbuf"
 )
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader in
-// different goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // startServe runs `railyard serve` in-process with env as its environment
 // and returns the URL it printed, its log, and a function that stops it
 // and returns Run's error.
-func startServe(t *testing.T, env map[string]string, args ...string) (url string, log *syncBuffer, stop func() error) {
+func startServe(t *testing.T, env map[string]string, args ...string) (url string, log *syncbuf.Buffer, stop func() error) {
 	t.Helper()
 	pr, pw := io.Pipe()
-	log = &syncBuffer{}
+	log = &syncbuf.Buffer{}
 	m := &Main{Stdout: pw, Stderr: log, Getenv: func(k string) string { return env[k] }, Now: time.Now}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
