@@ -128,17 +128,24 @@ func BenchmarkExportReleases(b *testing.B) {
 				e.must(cmds...)
 			}
 			b.ResetTimer()
-			start, self, children := time.Now(), cpuTime(syscall.RUSAGE_SELF), cpuTime(syscall.RUSAGE_CHILDREN)
-			e.sync()
-			elapsed := time.Since(start)
-			self, children = cpuTime(syscall.RUSAGE_SELF)-self, cpuTime(syscall.RUSAGE_CHILDREN)-children
-			b.StopTimer()
-			b.ReportMetric(float64(n)/elapsed.Seconds(), "events/s")
-			b.ReportMetric(float64((self+children).Microseconds())/1000/n, "cpu-ms/event")
-			b.ReportMetric(float64(children.Microseconds())/1000/n, "git-cpu-ms/event")
-			b.ReportMetric(0, "ns/op")
+			measureSync(b, e, n)
 		})
 	}
+}
+
+// measureSync exports the n pending events of e in one sync and reports
+// events/s, cpu-ms/event (Railyard and every git process) and
+// git-cpu-ms/event (the git processes alone).
+func measureSync(b *testing.B, e *testEnv, n int) {
+	start, self, children := time.Now(), cpuTime(syscall.RUSAGE_SELF), cpuTime(syscall.RUSAGE_CHILDREN)
+	e.sync()
+	elapsed := time.Since(start)
+	self, children = cpuTime(syscall.RUSAGE_SELF)-self, cpuTime(syscall.RUSAGE_CHILDREN)-children
+	b.StopTimer()
+	b.ReportMetric(float64(n)/elapsed.Seconds(), "events/s")
+	b.ReportMetric(float64((self+children).Microseconds())/1000/float64(n), "cpu-ms/event")
+	b.ReportMetric(float64(children.Microseconds())/1000/float64(n), "git-cpu-ms/event")
+	b.ReportMetric(0, "ns/op")
 }
 
 // cpuTime is the CPU time (user and system) of this process

@@ -2,9 +2,7 @@ package gitrepo
 
 import (
 	"fmt"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/railyard-cd/railyard"
 )
@@ -45,13 +43,5 @@ func benchmarkPushBacklog(b *testing.B, kind string) {
 		e.must(cmds...)
 	}
 	b.ResetTimer()
-	start, self, children := time.Now(), cpuTime(syscall.RUSAGE_SELF), cpuTime(syscall.RUSAGE_CHILDREN)
-	e.sync()
-	elapsed := time.Since(start)
-	self, children = cpuTime(syscall.RUSAGE_SELF)-self, cpuTime(syscall.RUSAGE_CHILDREN)-children
-	b.StopTimer()
-	b.ReportMetric(float64(n)/elapsed.Seconds(), "events/s")
-	b.ReportMetric(float64((self+children).Microseconds())/1000/n, "cpu-ms/event")
-	b.ReportMetric(float64(children.Microseconds())/1000/n, "git-cpu-ms/event")
-	b.ReportMetric(0, "ns/op")
+	measureSync(b, e, n)
 }
